@@ -1,0 +1,52 @@
+"""Referral: interagency referrals for families at risk of domestic violence."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from referral.config import (
+    CONFIGS,
+    check_production_config,
+    default_sqlite_url,
+    environment_overrides,
+    normalise_database_url,
+)
+from referral.paths import PROJECT_ROOT
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: defaults, then ``test_config``, then the environment."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=os.environ.get("REFERRAL_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+    )
+    env_name = (test_config or {}).get("ENV_NAME") or os.environ.get("REFERRAL_ENV", "development")
+    app.config.from_object(CONFIGS[env_name])
+    if test_config:
+        app.config.update(test_config)
+    else:
+        app.config.update(environment_overrides(os.environ))
+        app.config.from_prefixed_env("REFERRAL")
+    _finish_config(app)
+    check_production_config(app.config)
+
+    from referral.web import register
+
+    register(app)
+    return app
+
+
+def _finish_config(app: Flask) -> None:
+    cfg = app.config
+    url = cfg.get("SQLALCHEMY_DATABASE_URI") or default_sqlite_url(app.instance_path)
+    cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if not cfg.get("CELERY_BROKER_URL"):
+        cfg["CELERY_BROKER_URL"] = cfg.get("REDIS_URL") or (
+            f"sqla+sqlite:///{Path(app.instance_path) / 'broker.sqlite'}"
+        )
+    cfg["PERMANENT_SESSION_LIFETIME"] = cfg["SESSION_ABSOLUTE_LIFETIME"]

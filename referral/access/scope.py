@@ -1,0 +1,126 @@
+"""Row scoping: every ORM query for protected records is filtered for the current actor.
+
+A model opts in with ``__scoped__ = True`` and registers one rule with ``register_scope``. The
+``do_orm_execute`` listener below adds the rule to every SELECT, UPDATE and DELETE through the
+ORM session (SQLAlchemy's ``with_loader_criteria`` recipe). With no actor set, a query touching a
+scoped model raises ``ScopeMissing``: a forgotten check fails loudly instead of leaking rows.
+Background jobs and CLI commands act as ``system_actor(reason)``, which is explicit and greppable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.elements import ColumnElement
+
+
+class ScopeMissing(RuntimeError):
+    """A scoped model was queried with no actor: a programming error, never user input."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is asking: enough to scope rows without touching the session or request."""
+
+    user_id: int | None
+    agency_id: int | None
+    role: str
+    region_ids: frozenset[str] = field(default_factory=frozenset)
+    system_reason: str | None = None
+
+    @property
+    def is_system(self) -> bool:
+        return self.system_reason is not None
+
+
+def system_actor(reason: str) -> Actor:
+    """An actor that sees every row: only for jobs, commands and deliberate cross-scope checks."""
+    if not reason:
+        raise ValueError("a system actor needs a reason")
+    return Actor(user_id=None, agency_id=None, role="system", system_reason=reason)
+
+
+_current: ContextVar[Actor | None] = ContextVar("referral_actor", default=None)
+
+
+@contextmanager
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    """Run the enclosed code with ``actor`` as the scope of every query."""
+    token = _current.set(actor)
+    try:
+        yield actor
+    finally:
+        _current.reset(token)
+
+
+def set_request_actor(actor: Actor | None) -> None:
+    """Set the actor for the rest of a request (reset by the request teardown)."""
+    _current.set(actor)
+
+
+def current_actor() -> Actor:
+    actor = _current.get()
+    if actor is None:
+        raise ScopeMissing("no actor is set for this query")
+    return actor
+
+
+def optional_actor() -> Actor | None:
+    return _current.get()
+
+
+ScopeRule = Callable[[Actor], ColumnElement[bool]]
+_RULES: dict[type, ScopeRule] = {}
+
+
+def register_scope(model: type) -> Callable[[ScopeRule], ScopeRule]:
+    """Register the one visibility rule of a scoped model."""
+
+    def decorator(rule: ScopeRule) -> ScopeRule:
+        if model in _RULES:
+            raise RuntimeError(f"{model.__name__} already has a scope rule")
+        _RULES[model] = rule
+        return rule
+
+    return decorator
+
+
+def scoped_models() -> dict[type, ScopeRule]:
+    return dict(_RULES)
+
+
+def check_every_scoped_model_has_a_rule(models: list[type]) -> None:
+    """Called at start-up: a model marked ``__scoped__`` without a rule stops the app."""
+    missing = [m.__name__ for m in models if getattr(m, "__scoped__", False) and m not in _RULES]
+    if missing:
+        raise RuntimeError(f"scoped models without a rule: {', '.join(missing)}")
+
+
+def _touches_scoped_model(state: ORMExecuteState) -> bool:
+    return any(m.class_ in _RULES for m in state.all_mappers)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _apply_scope(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if state.is_column_load or state.is_relationship_load:
+        return  # criteria propagate from the statement that loaded the parent
+    actor = _current.get()
+    if actor is None:
+        if _touches_scoped_model(state):
+            raise ScopeMissing("query on a scoped model with no actor; use acting_as(...)")
+        return
+    if actor.is_system:
+        return
+    options: list[Any] = [
+        with_loader_criteria(model, rule(actor), include_aliases=True)
+        for model, rule in _RULES.items()
+    ]
+    state.statement = state.statement.options(*options)

@@ -1,0 +1,73 @@
+"""Account forms. Each field has a label; messages go through Babel."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+REQUIRED = _l("This field is required.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=128)])
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(REQUIRED)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED)])
+    confirm_password = PasswordField(_l("New password again"), validators=[DataRequired(REQUIRED)])
+
+
+class SetPasswordForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(REQUIRED)])
+    confirm_password = PasswordField(_l("New password again"), validators=[DataRequired(REQUIRED)])
+
+
+class UserForm(FlaskForm):
+    version = HiddenField()
+    full_name = StringField(_l("Full name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    email = EmailField(
+        _l("E-mail"),
+        validators=[DataRequired(REQUIRED), Email(_l("Enter a valid e-mail address.")),
+                    Length(max=254)],
+    )
+    phone = StringField(_l("Work phone"), validators=[Optional(), Length(max=40)])
+    agency_id = SelectField(_l("Agency"), coerce=int)
+    role = SelectField(_l("Role"))
+    region_codes = SelectMultipleField(_l("Regions (coordinators only)"))
+    locale = SelectField(_l("Language"), choices=[("", "—"), ("en", "English"),
+                                                  ("ru", "Русский"), ("kk", "Қазақша")])
+
+
+class NewUserForm(UserForm):
+    setup = SelectField(
+        _l("How the user gets a password"),
+        choices=[("invite", _l("Send an invitation link")),
+                 ("password", _l("Set an initial password (changed at first login)"))],
+    )
+    initial_password = PasswordField(_l("Initial password"), validators=[Optional()])
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a CSRF-protected POST button."""
+
+
+class ActiveForm(FlaskForm):
+    active = BooleanField()
+
+
+class VersionedForm(FlaskForm):
+    version = IntegerField()

@@ -1,0 +1,57 @@
+"""Password hashing (argon2id) and the password policy."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import gettext as _
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Checked for unknown accounts: a missing account costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check exactly as typed; an absent hash still spends the time of a real check."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    text = resources.files("referral").joinpath("data/common-passwords.txt").read_text("utf-8")
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def password_problems(password: str, *, email: str = "") -> list[str]:
+    """Messages, in the user's language, for each rule the password breaks (empty when fine)."""
+    cfg = current_app.config
+    problems = []
+    if len(password) < cfg["PASSWORD_MIN_LENGTH"]:
+        problems.append(
+            _("Use at least %(n)d characters.", n=cfg["PASSWORD_MIN_LENGTH"])
+        )
+    if len(password) > cfg["PASSWORD_MAX_LENGTH"]:
+        problems.append(_("Use at most %(n)d characters.", n=cfg["PASSWORD_MAX_LENGTH"]))
+    lowered = password.lower()
+    if lowered in common_passwords():
+        problems.append(_("This password is too common. Choose one that is hard to guess."))
+    elif email and lowered == email.lower():
+        problems.append(_("Do not use your e-mail address as your password."))
+    return problems

@@ -1,0 +1,106 @@
+"""Log in and out, change password, accept an invitation."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from referral.accounts import service
+from referral.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, SetPasswordForm
+from referral.accounts.sessions import end_session, start_session
+from referral.audit import service as audit
+from referral.errors import DomainError
+from referral.extensions import db
+from referral.web.forms import attach_error
+from referral.web.redirects import safe_next
+
+bp = Blueprint("accounts", __name__)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except service.LoginRefused as refused:
+            db.session.commit()  # keep the failure count and the audit row
+            form.password.data = ""
+            return render_template("accounts/login.html", form=form, error=refused.message), 401
+        locale = session.get("locale")
+        session.clear()  # rotate: nothing from the anonymous session survives login
+        if locale:
+            session["locale"] = locale
+        session["sid"] = start_session(user)
+        session.permanent = True
+        login_user(user)
+        db.session.commit()
+        if user.must_change_password:
+            return redirect(url_for("accounts.change_password"))
+        return redirect(safe_next(form.next.data) or url_for("home.index"))
+    return render_template("accounts/login.html", form=form, error=None)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    if current_user.is_authenticated:
+        audit.record("logout", object_type="user", object_id=current_user.id)
+    end_session(session.get("sid"))
+    db.session.commit()
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.change_password(
+                current_user,
+                current=form.current_password.data,
+                new=form.new_password.data,
+                confirm=form.confirm_password.data,
+                keep_token=session.get("sid"),
+            )
+        except DomainError as err:
+            db.session.rollback()
+            attach_error(form, err)
+        else:
+            db.session.commit()
+            flash(_("Your password has been changed. Other sessions were logged out."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("accounts/change_password.html", form=form,
+                           forced=current_user.must_change_password)
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token: str) -> str | Response:
+    invitation = service.find_invitation(token)
+    if invitation is None:
+        return render_template("accounts/invitation_invalid.html"), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.accept_invitation(token, password=form.new_password.data,
+                                      confirm=form.confirm_password.data)
+        except DomainError as err:
+            db.session.rollback()
+            attach_error(form, err)
+        else:
+            db.session.commit()
+            flash(_("Your password is set. You can log in now."), "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/set_password.html", form=form,
+                           email=invitation.user.email, confirm_form=ConfirmForm())
+

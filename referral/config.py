@@ -1,0 +1,119 @@
+"""Settings: defaults here, then the mapping given to create_app, then the environment."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production by check_production_config
+
+
+class Config:
+    """Defaults for a newcomer's machine: SQLite under instance/, no Redis needed."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = DEFAULT_SECRET
+    SQLALCHEMY_DATABASE_URI = ""  # filled by create_app: sqlite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    REDIS_URL = ""
+    CELERY_BROKER_URL = ""
+    WTF_CSRF_TIME_LIMIT = None
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Almaty"
+    LANGUAGES = ("en", "ru", "kk")
+    DISPLAY_TIMEZONE = "Asia/Almaty"
+    # Sessions: the cookie holds an opaque session id only; the server can revoke it.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Login throttling: this many failures within the window lock the identifier for a while.
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+    LOGIN_LOCKOUT_PERIOD = timedelta(minutes=15)
+    PASSWORD_MIN_LENGTH = 12
+    PASSWORD_MAX_LENGTH = 128
+    INVITE_LIFETIME = timedelta(days=3)
+    HSTS = False
+    # E-mail
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 1025
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""  # noqa: S105
+    MAIL_DEFAULT_SENDER = "referral@localhost"
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    DEMO_ALLOWED = True
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    HSTS = True
+    DEMO_ALLOWED = False
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
+    PUBLIC_BASE_URL = "http://localhost"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": Config,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """The documented plain variables (DATABASE_URL, REDIS_URL, SECRET_KEY, SMTP_*)."""
+    mapping = {
+        "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+        "REDIS_URL": "REDIS_URL",
+        "SECRET_KEY": "SECRET_KEY",
+        "SMTP_HOST": "MAIL_SERVER",
+        "SMTP_USERNAME": "MAIL_USERNAME",
+        "SMTP_PASSWORD": "MAIL_PASSWORD",
+        "MAIL_FROM": "MAIL_DEFAULT_SENDER",
+        "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
+    }
+    out: dict[str, Any] = {new: environ[old] for old, new in mapping.items() if environ.get(old)}
+    if environ.get("SMTP_PORT"):
+        out["MAIL_PORT"] = int(environ["SMTP_PORT"])
+    if environ.get("SMTP_TLS"):
+        out["MAIL_USE_TLS"] = environ["SMTP_TLS"].lower() in ("1", "true", "yes")
+    return out
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept postgres:// and postgresql:// and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def default_sqlite_url(instance_path: str) -> str:
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(instance_path) / 'referral.sqlite'}"
+
+
+class ConfigurationError(RuntimeError):
+    """The app must not start with this configuration."""
+
+
+def check_production_config(config: dict[str, Any]) -> None:
+    """Refuse to run production with a missing or default secret key."""
+    if config.get("ENV_NAME") != "production":
+        return
+    key = config.get("SECRET_KEY") or ""
+    if key in ("", DEFAULT_SECRET) or len(key) < 32:
+        raise ConfigurationError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in production"
+        )

@@ -1,0 +1,53 @@
+"""Wiring: extensions, blueprints, request hooks, error pages and commands."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from referral.extensions import babel, csrf, db, login_manager, migrate
+from referral.paths import PROJECT_ROOT
+
+
+def register(app: Flask) -> None:
+    from referral.web import database, errors, hooks, i18n, nav, security, templating
+
+    database.init_engine_events()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    login_manager.init_app(app)
+    hooks.register(app)
+    security.register(app)
+    errors.register(app)
+    i18n.register(app)
+    nav.register(app)
+    templating.register(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    _check_scopes()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from referral.domains import domain_modules
+
+    domain_modules("panels")
+    for module in domain_modules("views"):
+        app.register_blueprint(module.bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from referral.cli import register_commands
+    from referral.domains import domain_modules
+
+    register_commands(app)
+    for module in domain_modules("cli"):
+        module.register(app)
+
+
+def _check_scopes() -> None:
+    from referral.access.scope import check_every_scoped_model_has_a_rule
+    from referral.models import all_models
+
+    check_every_scoped_model_has_a_rule(all_models())

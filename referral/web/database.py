@@ -1,0 +1,32 @@
+"""Engine settings that make SQLite behave transactionally and enforce foreign keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+_installed = False
+
+
+def init_engine_events() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    @event.listens_for(Engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            # SQLAlchemy issues BEGIN itself so transactions and SAVEPOINTs work (pysqlite recipe).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+    @event.listens_for(Engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")

@@ -1,0 +1,48 @@
+"""Error pages, and the audited 404 for records outside the user's scope."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from referral.audit import service as audit
+from referral.errors import NotVisible
+from referral.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(NotVisible)
+    def _not_visible(exc: NotVisible) -> tuple[str, int]:
+        # Whatever the action had written is discarded; the denied attempt itself is kept.
+        db.session.rollback()
+        audit.record(
+            f"{exc.object_type}.access",
+            object_type=exc.object_type,
+            object_id=exc.object_id,
+            outcome="denied",
+        )
+        db.session.commit()
+        return render_template("errors/404.html"), 404
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[str, int]:
+        return render_template("errors/csrf.html"), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[str, int]:
+        code = exc.code or 500
+        template = "errors/404.html" if code == 404 else "errors/generic.html"
+        return render_template(template, code=code, description=exc.description), code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
+            raise exc
+        db.session.rollback()
+        log.exception("unhandled error")  # the traceback holds no request data we add ourselves
+        return render_template("errors/generic.html", code=500, description=None), 500

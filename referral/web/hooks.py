@@ -1,0 +1,51 @@
+"""Per-request wiring: who is logged in, and the actor every query is scoped to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, redirect, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from referral.access.scope import set_request_actor
+from referral.accounts.models import User
+from referral.accounts.service import actor_for
+from referral.accounts.sessions import load_session_user
+from referral.extensions import login_manager
+
+# Pages a user who must change their password can still reach.
+_ALLOWED_BEFORE_PASSWORD_CHANGE = {
+    "accounts.change_password", "accounts.logout", "static", "i18n.set_language", "home.health",
+}
+
+
+def register(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = _l("Please log in to open this page.")
+    login_manager.session_protection = None  # sessions are revocable server-side instead
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        user = load_session_user(session.get("sid"))
+        if user is None or str(user.id) != user_id:
+            return None
+        return user
+
+    @app.before_request
+    def _set_actor() -> Any:
+        set_request_actor(None)
+        if request.endpoint == "static":
+            return None
+        if current_user.is_authenticated:
+            set_request_actor(actor_for(current_user))
+            if (
+                current_user.must_change_password
+                and request.endpoint not in _ALLOWED_BEFORE_PASSWORD_CHANGE
+            ):
+                return redirect(url_for("accounts.change_password"))
+        return None
+
+    @app.teardown_request
+    def _clear_actor(_exc: BaseException | None) -> None:
+        set_request_actor(None)
