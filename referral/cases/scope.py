@@ -49,6 +49,32 @@ def case_visible(actor: Actor) -> ColumnElement[bool]:
     )
 
 
+# What parts of a case a user may read once they see it. Owners, coordinators of the region and
+# named members read everything; an agency that sees the case through a referral reads only the
+# categories the survivor consented to (sources register with ``register_category_source``).
+DATA_CATEGORIES = ("identity_contact", "incident_details", "risk_assessment", "children")
+CategorySource = Callable[[Actor, int], set[str]]
+_CATEGORY_SOURCES: list[CategorySource] = []
+
+
+def register_category_source(source: CategorySource) -> CategorySource:
+    _CATEGORY_SOURCES.append(source)
+    return source
+
+
+def visible_categories(actor: Actor, case: Case) -> frozenset[str]:
+    """The data categories of a (visible) case that ``actor`` may read."""
+    full = frozenset(DATA_CATEGORIES)
+    if actor.is_system or case.owner_agency_id == actor.agency_id:
+        return full
+    if actor.role == Role.COORDINATOR and case.region_code in actor.region_ids:
+        return full
+    found: set[str] = set()
+    for source in _CATEGORY_SOURCES:
+        found |= source(actor, case.id)
+    return frozenset(found) & full
+
+
 def visible_case_ids(actor: Actor) -> Select[tuple[int]]:
     return select(Case.id).where(case_visible(actor))
 
