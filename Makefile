@@ -8,6 +8,8 @@ TEST_STAMP := $(VENV)/.installed-test
 .PHONY: run test lint migrate seed worker beat web translations clean
 
 $(BIN)/python:
+	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11 or newer is needed (set PY=python3.11)"; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
@@ -20,7 +22,8 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	touch $@ $(STAMP)
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -f -q -d referral/translations 2>/dev/null || true
+	@if ls referral/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/pybabel compile -f -q -d referral/translations; fi
 
 ## Set up and run web + Celery worker + beat with demo data on http://127.0.0.1:5000
 run: $(STAMP) translations
@@ -40,6 +43,17 @@ migrate: $(STAMP)
 
 seed: migrate
 	FLASK_APP=referral $(BIN)/flask seed-demo
+
+## One process each, e.g. in three terminals (`make run` starts all three together)
+web: migrate translations
+	$(BIN)/flask --app referral run --host 127.0.0.1 --port 5000
+
+worker: $(STAMP)
+	$(BIN)/celery -A workers.make_celery worker --loglevel=INFO
+
+beat: $(STAMP)
+	mkdir -p instance
+	$(BIN)/celery -A workers.make_celery beat --loglevel=INFO --schedule instance/celerybeat-schedule
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -35,6 +35,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _finish_config(app)
     check_production_config(app.config)
 
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     from referral.web import register
 
     register(app)

@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
@@ -33,6 +33,7 @@ def audit_verify() -> None:
 
 
 @click.command("load-regions")
+@with_appcontext
 def load_regions() -> None:
     """Load or refresh the 20 regions of Kazakhstan (idempotent)."""
     count = agencies.load_regions()
@@ -46,6 +47,7 @@ def load_regions() -> None:
 @click.option("--region", required=True, help="ISO code, e.g. KZ-75")
 @click.option("--email", default="")
 @click.option("--service", "services", multiple=True, type=click.Choice(list(SERVICES)))
+@with_appcontext
 def create_agency(name: str, type_: str, region: str, email: str, services: tuple[str]) -> None:
     """Create an agency."""
     with acting_as(system_actor("cli create-agency")):
@@ -64,6 +66,7 @@ def create_agency(name: str, type_: str, region: str, email: str, services: tupl
 @click.option("--agency-id", type=int, required=True)
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--region", "regions", multiple=True, help="coordinators: ISO region code(s)")
+@with_appcontext
 def create_user(email: str, full_name: str, agency_id: int, role: str,
                 regions: tuple[str]) -> None:
     """Create a user; the password is prompted for, never taken from the command line."""
@@ -85,6 +88,7 @@ def create_user(email: str, full_name: str, agency_id: int, role: str,
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Load demo agencies and one user per role (refused in production)."""
     if not current_app.config.get("DEMO_ALLOWED"):

@@ -36,9 +36,15 @@ class Config:
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
     LOGIN_LOCKOUT_PERIOD = timedelta(minutes=15)
     PASSWORD_MIN_LENGTH = 12
+    # argon2id cost; None keeps argon2-cffi's recommended profile (RFC 9106). Only tests lower it.
+    ARGON2_TIME_COST: int | None = None
+    ARGON2_MEMORY_KIB: int | None = None
     PASSWORD_MAX_LENGTH = 128
     INVITE_LIFETIME = timedelta(days=3)
     HSTS = False
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none). The
+    # audit trail's source IP and https links depend on it behind nginx or a load balancer.
+    TRUSTED_PROXIES = 0
     # E-mail
     MAIL_SERVER = "127.0.0.1"
     MAIL_PORT = 1025
@@ -48,6 +54,12 @@ class Config:
     MAIL_DEFAULT_SENDER = "referral@localhost"
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     DEMO_ALLOWED = True
+    # Referrals: time to accept per urgency (no statutory deadline exists: keep configurable).
+    REFERRAL_DEADLINES = {
+        "emergency": timedelta(hours=2),
+        "urgent": timedelta(hours=24),
+        "routine": timedelta(hours=72),
+    }
 
 
 class ProductionConfig(Config):
@@ -61,6 +73,9 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
+    # Cheap argon2id so that hundreds of logins stay fast; production refuses these values.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_KIB = 1024
     PUBLIC_BASE_URL = "http://localhost"
 
 
@@ -86,6 +101,12 @@ def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[st
     out: dict[str, Any] = {new: environ[old] for old, new in mapping.items() if environ.get(old)}
     if environ.get("SMTP_PORT"):
         out["MAIL_PORT"] = int(environ["SMTP_PORT"])
+    if environ.get("SESSION_IDLE_MINUTES"):
+        out["SESSION_IDLE_TIMEOUT"] = timedelta(minutes=int(environ["SESSION_IDLE_MINUTES"]))
+    if environ.get("SESSION_LIFETIME_HOURS"):
+        out["SESSION_ABSOLUTE_LIFETIME"] = timedelta(hours=int(environ["SESSION_LIFETIME_HOURS"]))
+    if environ.get("TRUSTED_PROXIES"):
+        out["TRUSTED_PROXIES"] = int(environ["TRUSTED_PROXIES"])
     if environ.get("SMTP_TLS"):
         out["MAIL_USE_TLS"] = environ["SMTP_TLS"].lower() in ("1", "true", "yes")
     return out
@@ -117,3 +138,7 @@ def check_production_config(config: dict[str, Any]) -> None:
         raise ConfigurationError(
             "SECRET_KEY must be set to a random value of at least 32 characters in production"
         )
+    # OWASP's floor for argon2id: 19 MiB of memory and 2 iterations.
+    if (config.get("ARGON2_MEMORY_KIB") or 19456) < 19456 or (
+            config.get("ARGON2_TIME_COST") or 2) < 2:
+        raise ConfigurationError("argon2 cost below the OWASP minimum in production")

@@ -110,7 +110,9 @@ def world(ctx: Any) -> dict[str, Any]:
         "admin": make_user(admin_office, Role.ADMINISTRATOR, email="admin@test.example.org"),
     }
     db.session.commit()
-    return {"police": police, "crisis": crisis, "other_agency": other, "akimat": akimat,
+    # "crisis" is the crisis-center officer (users win); the agency is "crisis_agency".
+    return {"police": police, "crisis": crisis, "crisis_agency": crisis,
+            "other_agency": other, "akimat": akimat,
             "admin_office": admin_office, **users}
 
 

@@ -5,9 +5,38 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+VISIBILITY_TIMEOUT = 3600  # Redis redelivers an unacknowledged message after this many seconds
+
+# ``expires``: a beat message that waited longer than its period is dropped, not piled up.
 BEAT_SCHEDULE: dict[str, dict] = {
-    "heartbeat": {"task": "referral.heartbeat", "schedule": 60.0},
+    "heartbeat": {"task": "referral.heartbeat", "schedule": 60.0, "options": {"expires": 55}},
+    "publish-outbox": {"task": "referral.notifications.publish", "schedule": 10.0,
+                       "options": {"expires": 9}},
+    "reminder-sweep": {"task": "referral.notifications.sweep", "schedule": 60.0,
+                       "options": {"expires": 55}},
 }
+
+
+def transport_options(broker_url: str) -> dict:
+    """Redis needs the visibility timeout; the embedded SQLite transport passes its options to
+    SQLAlchemy's create_engine, which refuses unknown ones."""
+    if broker_url.startswith(("redis://", "rediss://", "redis+socket://")):
+        return {"visibility_timeout": VISIBILITY_TIMEOUT}
+    if broker_url.startswith("sqla+sqlite"):
+        # kombu's transport begins its own transactions ("BEGIN IMMEDIATE"): the app's SQLite
+        # engine hook must not open one first (referral.web.database).
+        return {"connect_args": {"timeout": 30},
+                "execution_options": {"sqlite_autobegin": False}}
+    return {}
+
+
+def check_limits(app: Flask, conf: dict) -> None:
+    """Retries and time limits must stay below the visibility timeout, or Redis redelivers."""
+    from referral.notifications.config import DEFAULTS
+
+    cap = float(app.config.get("NOTIFY_RETRY_CAP_SECONDS", DEFAULTS["NOTIFY_RETRY_CAP_SECONDS"]))
+    if cap >= VISIBILITY_TIMEOUT or conf["task_time_limit"] >= VISIBILITY_TIMEOUT:
+        raise RuntimeError("retry backoff and time limits must stay below the visibility timeout")
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -25,14 +54,16 @@ def celery_init_app(app: Flask) -> Celery:
         accept_content=["json"],
         task_serializer="json",
         result_serializer="json",
+        task_default_queue="celery",
         # Side effects: acknowledge after the task ran, one message at a time per worker process.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
         # Limits below the broker's visibility timeout (1 h) so nothing is redelivered mid-run.
         task_time_limit=300,
         task_soft_time_limit=240,
-        broker_transport_options={"visibility_timeout": 3600},
+        broker_transport_options=transport_options(broker),
         broker_connection_retry_on_startup=True,
         beat_schedule=dict(BEAT_SCHEDULE),
         timezone="UTC",
@@ -40,6 +71,7 @@ def celery_init_app(app: Flask) -> Celery:
         imports=("workers.tasks",),
     )
     celery_app.conf.update(app.config.get("CELERY", {}))
+    check_limits(app, celery_app.conf)
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

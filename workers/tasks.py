@@ -1,11 +1,47 @@
-"""Celery tasks. Tasks take ids only and call service functions; rules live in the services."""
+"""Celery tasks. Tasks take ids only and call the notification jobs; rules live in the services.
+
+- ``publish`` (beat, every 10 s): outbox rows -> in-app rows and pending deliveries -> one
+  ``deliver(delivery_id)`` message each. The web request never talks to the broker.
+- ``deliver`` (ids only): sends one e-mail at most once; transient SMTP errors are retried with
+  a short, capped, jittered backoff (never a long countdown; deadlines are database rows).
+- ``sweep`` (beat, every minute): reminders, expiry, escalation and the daily digest.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from referral.notifications import jobs
+
+DELIVER_TASK = "referral.notifications.deliver"
+
 
 @shared_task(name="referral.heartbeat", ignore_result=True)
 def heartbeat() -> str:
-    """Proves that the worker and beat run; the notification sweep is added beside it."""
+    """Proves that the worker and beat run."""
     return "ok"
+
+
+def _enqueue(delivery_id: int) -> None:
+    # retry=False: if the broker is gone, fail at once and leave the delivery for the next run.
+    deliver.apply_async(args=[int(delivery_id)], retry=False)
+
+
+@shared_task(name="referral.notifications.publish", ignore_result=True, soft_time_limit=50,
+             time_limit=60)
+def publish() -> int:
+    return jobs.publish(_enqueue)
+
+
+@shared_task(bind=True, name=DELIVER_TASK, ignore_result=True, acks_late=True,
+             max_retries=20, soft_time_limit=60, time_limit=90)
+def deliver(self, delivery_id: int) -> None:  # noqa: ANN001 - Celery's bound task
+    delay = jobs.deliver(int(delivery_id))
+    if delay is not None:
+        raise self.retry(args=[int(delivery_id)], countdown=delay)
+
+
+@shared_task(name="referral.notifications.sweep", ignore_result=True, soft_time_limit=240,
+             time_limit=300)
+def sweep() -> dict[str, int]:
+    return jobs.sweep_reminders()

@@ -7,28 +7,50 @@ from importlib import resources
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
-_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Checked for unknown accounts: a missing account costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
+_DEFAULT = PasswordHasher()  # argon2id with the library's recommended parameters (RFC 9106)
+
+
+@lru_cache(maxsize=4)
+def _hasher_for(time_cost: int | None, memory_kib: int | None) -> PasswordHasher:
+    if time_cost is None and memory_kib is None:
+        return _DEFAULT
+    return PasswordHasher(time_cost=time_cost or _DEFAULT.time_cost,
+                          memory_cost=memory_kib or _DEFAULT.memory_cost,
+                          parallelism=1 if memory_kib else _DEFAULT.parallelism)
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id; the cost comes from ARGON2_TIME_COST / ARGON2_MEMORY_KIB (tests lower it)."""
+    if not has_app_context():
+        return _DEFAULT
+    cfg = current_app.config
+    return _hasher_for(cfg.get("ARGON2_TIME_COST"), cfg.get("ARGON2_MEMORY_KIB"))
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """Checked for unknown accounts: a missing account costs the same as a wrong password."""
+    return hasher.hash("not-a-real-password-used-for-timing")
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check exactly as typed; an absent hash still spends the time of a real check."""
+    hasher = _hasher()
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return hasher.verify(password_hash or _dummy_hash(hasher), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
 
 def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    return _hasher().check_needs_rehash(password_hash)
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from referral.access.permissions import Permission, Role, role_can
@@ -70,12 +71,20 @@ def authenticate(email: str, password: str) -> User:
         )
         raise LoginRefused(_locked_message() if now_locked else invalid)
     throttle.clear_failures(email)
-    user.last_login_at = utcnow()
+    _stamp_last_login(user)
     audit.record(
         "login", object_type="user", object_id=user.id,
         actor_user_id=user.id, actor_agency_id=user.agency_id,
     )
     return user
+
+
+def _stamp_last_login(user: User) -> None:
+    """Record the login time without bumping the version: an open edit form stays valid."""
+    now = utcnow()
+    db.session.execute(update(User.__table__).where(User.__table__.c.id == user.id)
+                       .values(last_login_at=now))
+    set_committed_value(user, "last_login_at", now)
 
 
 def _locked_message() -> str:
@@ -215,15 +224,18 @@ def create_user(
 
 def update_user(actor: Actor, user: User, data: UserInput, *, expected_version: int) -> User:
     if user.version != expected_version:
-        raise StaleEdit(_("Someone else changed this user while you were editing. "
-                          "Their version is shown; apply your change again."))
+        raise StaleEdit(_("Someone else changed this user while you were editing. Your changes "
+                          "are still in the form; compare them with the saved values shown and "
+                          "save again."))
     _validate_user_input(actor, data, existing=user)
     old_role, old_agency = user.role, user.agency_id
     _apply(user, data)
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise StaleEdit(_("Someone else changed this user while you were editing.")) from exc
+        raise StaleEdit(_("Someone else changed this user while you were editing. Your changes "
+                          "are still in the form; compare them with the saved values shown and "
+                          "save again.")) from exc
     if (old_role, old_agency) != (user.role, user.agency_id):
         revoke_user_sessions(user.id, "permissions_changed")
     audit.record("user.update", object_type="user", object_id=user.id,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from referral.accounts.models import User, UserSession
 from referral.extensions import db
@@ -40,9 +41,14 @@ def load_session_user(token: str | None) -> User | None:
     """The user behind a live session token, or None (revoked, idle, too old, deactivated)."""
     if not token:
         return None
-    row = db.session.execute(
-        select(UserSession).where(UserSession.token_hash == token_hash(token))
-    ).scalar_one_or_none()
+    # One query for the session, its user, the user's agency and regions (every request makes
+    # it): the user is then in the identity map for the get() below.
+    found = db.session.execute(
+        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        .options(joinedload(User.regions))
+        .where(UserSession.token_hash == token_hash(token))
+    ).unique().first()
+    row = found[0] if found else None
     if row is None or row.revoked_at is not None:
         return None
     now = utcnow()

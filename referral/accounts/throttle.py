@@ -6,7 +6,8 @@ import hashlib
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from referral.accounts.models import LoginThrottle
 from referral.extensions import db
@@ -24,6 +25,7 @@ def normalise_email(email: str) -> str:
 def _row(email: str) -> LoginThrottle | None:
     return db.session.execute(
         select(LoginThrottle).where(LoginThrottle.identifier_hash == identifier_hash(email))
+        .execution_options(populate_existing=True)  # counters change by UPDATE statements
     ).scalar_one_or_none()
 
 
@@ -35,25 +37,48 @@ def locked_until(email: str) -> datetime | None:
 
 
 def register_failure(email: str) -> bool:
-    """Count a failure; True when this failure locks the identifier."""
+    """Count a failure; True when this failure locks the identifier.
+
+    Atomic UPDATEs, so that parallel guesses cannot slip past the limit (lost updates) and a
+    first failure raced by another does not fail on the primary key.
+    """
     cfg = current_app.config
     now = utcnow()
-    row = _row(email)
-    if row is None:
-        row = LoginThrottle(
-            identifier_hash=identifier_hash(email), failures=0, window_started_at=now
+    key = identifier_hash(email)
+    _ensure_row(key, now)
+    this = LoginThrottle.identifier_hash == key
+    db.session.execute(
+        update(LoginThrottle)
+        .where(this, LoginThrottle.window_started_at < now - cfg["LOGIN_FAILURE_WINDOW"])
+        .values(failures=0, window_started_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    failures = db.session.execute(
+        update(LoginThrottle).where(this).values(failures=LoginThrottle.failures + 1)
+        .returning(LoginThrottle.failures).execution_options(synchronize_session=False)
+    ).scalar_one()
+    locks = failures >= cfg["LOGIN_MAX_FAILURES"]
+    if locks:
+        db.session.execute(
+            update(LoginThrottle).where(this)
+            .values(locked_until=now + cfg["LOGIN_LOCKOUT_PERIOD"], failures=0,
+                    window_started_at=now)
+            .execution_options(synchronize_session=False)
         )
-        db.session.add(row)
-    if now - row.window_started_at > cfg["LOGIN_FAILURE_WINDOW"]:
-        row.failures, row.window_started_at = 0, now
-    row.failures += 1
-    if row.failures >= cfg["LOGIN_MAX_FAILURES"]:
-        row.locked_until = now + cfg["LOGIN_LOCKOUT_PERIOD"]
-        row.failures, row.window_started_at = 0, now
-        db.session.flush()
-        return True
-    db.session.flush()
-    return False
+    return locks
+
+
+def _ensure_row(key: str, now: datetime) -> None:
+    exists = db.session.execute(
+        select(LoginThrottle.identifier_hash).where(LoginThrottle.identifier_hash == key)
+    ).first()
+    if exists:
+        return
+    try:
+        with db.session.begin_nested():
+            db.session.add(LoginThrottle(identifier_hash=key, failures=0, window_started_at=now))
+    except IntegrityError:
+        pass  # a parallel attempt created it first
 
 
 def clear_failures(email: str) -> None:

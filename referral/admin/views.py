@@ -13,7 +13,7 @@ from referral.access.scope import Actor, current_actor
 from referral.accounts import service
 from referral.accounts.forms import ConfirmForm, NewUserForm, UserForm
 from referral.agencies.models import Agency, Region
-from referral.errors import DomainError
+from referral.errors import DomainError, StaleEdit
 from referral.extensions import db
 from referral.web.forms import attach_error
 
@@ -97,6 +97,7 @@ def edit_user(user_id: int) -> str | Response:
     actor = _require_user_manager()
     user = service.get_user_for(actor, user_id)
     form = UserForm(obj=user) if not UserForm().is_submitted() else UserForm()
+    stale = None
     if not form.is_submitted():
         form.version.data = str(user.version)
         form.region_codes.data = sorted(user.region_codes)
@@ -110,12 +111,16 @@ def edit_user(user_id: int) -> str | Response:
             db.session.rollback()
             attach_error(form, err)
             user = service.get_user_for(actor, user_id)
+            if isinstance(err, StaleEdit):
+                # Keep what was typed; the next save applies it over the version now shown.
+                stale = user
+                form.version.data = str(user.version)
         else:
             db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, new=False, user=user,
-                           confirm_form=ConfirmForm())
+                           confirm_form=ConfirmForm(), stale=stale, role_labels=ROLE_LABELS)
 
 
 @bp.post("/users/<int:user_id>/active/<int:active>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from importlib import resources
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -125,8 +126,9 @@ def update_agency(
 ) -> None:
     _require_admin(actor)
     if agency.version != expected_version:
-        raise StaleEdit(_("Someone else changed this agency while you were editing. "
-                          "Their version is shown; apply your change again."))
+        raise StaleEdit(_("Someone else changed this agency while you were editing. Your "
+                          "changes are still in the form; compare them with the saved values "
+                          "shown and save again."))
     _validate(data)
     db.session.execute(
         AgencyService.__table__.delete().where(AgencyService.agency_id == agency.id)
@@ -136,7 +138,9 @@ def update_agency(
     try:
         db.session.flush()
     except StaleDataError as exc:
-        raise StaleEdit(_("Someone else changed this agency while you were editing.")) from exc
+        raise StaleEdit(_("Someone else changed this agency while you were editing. Your "
+                          "changes are still in the form; compare them with the saved values "
+                          "shown and save again.")) from exc
     audit.record("agency.update", object_type="agency", object_id=agency.id)
 
 
@@ -152,6 +156,13 @@ def get_agency(agency_id: int) -> Agency:
     if agency is None:
         raise NotVisible("agency", agency_id)
     return agency
+
+
+def agency_choices() -> list[Any]:
+    """(id, name) of every agency, in list_agencies order, for filter drop-downs: plain rows,
+    not 2,000 model objects on every page view (docs/performance.md)."""
+    return list(db.session.execute(
+        select(Agency.id, Agency.name).order_by(Agency.region_code, Agency.name)))
 
 
 def list_agencies(*, region_code: str | None = None, active_only: bool = False) -> list[Agency]:

@@ -15,7 +15,7 @@ from referral.agencies.forms import AgencyForm, DistrictForm
 from referral.agencies.models import AGENCY_TYPE_LABELS, AgencyType
 from referral.agencies.services import SERVICES
 from referral.audit import service as audit
-from referral.errors import DomainError
+from referral.errors import DomainError, StaleEdit
 from referral.extensions import db
 from referral.web.forms import attach_error
 
@@ -78,6 +78,7 @@ def new() -> str | Response:
 def edit(agency_id: int) -> str | Response:
     agency = service.get_agency(agency_id)
     form = AgencyForm() if AgencyForm().is_submitted() else AgencyForm(obj=agency)
+    stale = None
     if not form.is_submitted():
         form.version.data = str(agency.version)
         form.services.data = agency.service_codes
@@ -90,12 +91,15 @@ def edit(agency_id: int) -> str | Response:
             db.session.rollback()
             attach_error(form, err)
             agency = service.get_agency(agency_id)
+            if isinstance(err, StaleEdit):
+                stale = agency
+                form.version.data = str(agency.version)
         else:
             db.session.commit()
             flash(_("Changes saved."), "success")
             return redirect(url_for("agencies.index"))
     return render_template("agencies/form.html", form=form, agency=agency,
-                           confirm_form=ConfirmForm())
+                           confirm_form=ConfirmForm(), stale=stale)
 
 
 @bp.post("/<int:agency_id>/active/<int:active>")

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.agencies.models import Agency, District, Region
@@ -64,6 +74,7 @@ class Case(db.Model):
     high_risk_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     is_repeat: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    creation_token: Mapped[str | None] = mapped_column(String(36), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
@@ -95,3 +106,374 @@ class CaseSequence(db.Model):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# --- people ------------------------------------------------------------------------------------
+
+
+class ParticipantRole(enum.StrEnum):
+    SURVIVOR = "survivor"
+    CHILD = "child"
+    ALLEGED_OFFENDER = "alleged_offender"
+    OTHER_HOUSEHOLD = "other_household"
+    WITNESS = "witness"
+
+
+PARTICIPANT_ROLE_LABELS = {
+    ParticipantRole.SURVIVOR: _l("Survivor (victim)"),
+    ParticipantRole.CHILD: _l("Child"),
+    ParticipantRole.ALLEGED_OFFENDER: _l("Alleged offender"),
+    ParticipantRole.OTHER_HOUSEHOLD: _l("Other household member"),
+    ParticipantRole.WITNESS: _l("Witness"),
+}
+
+# Relationship of a person to the alleged offender (Law 214-IV: family-household relations
+# include former spouses and people with a common child who never lived together).
+RELATIONSHIP_LABELS = {
+    "spouse": _l("Spouse"),
+    "former_spouse": _l("Former spouse"),
+    "partner": _l("Partner (living together)"),
+    "former_partner": _l("Former partner"),
+    "common_child_parent": _l("Parent of a common child"),
+    "child": _l("Child"),
+    "stepchild": _l("Stepchild"),
+    "parent": _l("Parent"),
+    "sibling": _l("Brother or sister"),
+    "in_law": _l("Relative by marriage"),
+    "other_relative": _l("Other relative"),
+    "cohabitant": _l("Lives or lived in the same household"),
+    "none": _l("Not related"),
+    "self": _l("This is the alleged offender"),
+}
+
+SEX_LABELS = {"female": _l("Female"), "male": _l("Male")}
+
+
+class Person(db.Model):
+    """Who someone is; the same person may appear in many cases, in different roles.
+
+    Scoped: visible when the person takes part in a case the actor sees.
+    """
+
+    __tablename__ = "people"
+    __scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    surname: Mapped[str] = mapped_column(String(120))
+    given_name: Mapped[str] = mapped_column(String(120))
+    patronymic: Mapped[str] = mapped_column(String(120), default="")
+    name_key: Mapped[str] = mapped_column(String(400), index=True, default="")
+    sex: Mapped[str | None] = mapped_column(String(8))
+    birth_date: Mapped[date | None] = mapped_column(Date, index=True)
+    birth_year_estimate: Mapped[int | None] = mapped_column(Integer)
+    iin: Mapped[str | None] = mapped_column(String(12), index=True)
+    created_by_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date:
+            b = self.birth_date
+            return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+        if self.birth_year_estimate:
+            return day.year - self.birth_year_estimate
+        return None
+
+
+class CaseParticipant(db.Model):
+    """A person's part in one case: role, relationship to the alleged offender, contact."""
+
+    __tablename__ = "case_participants"
+    __scoped__ = True
+    __table_args__ = (UniqueConstraint("case_id", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    relationship_to_offender: Mapped[str | None] = mapped_column(String(24))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    has_disability: Mapped[bool] = mapped_column(Boolean, default=False)
+    disability_note: Mapped[str] = mapped_column(String(300), default="")
+    is_pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    person: Mapped[Person] = relationship(lazy="joined")
+    safe_contact: Mapped[SafeContact | None] = relationship(
+        back_populates="participant", uselist=False
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def role_label(self) -> str:
+        return str(PARTICIPANT_ROLE_LABELS.get(ParticipantRole(self.role), self.role))
+
+
+class SafeContact(db.Model):
+    """How to reach a survivor without putting them in danger: shown before any contact."""
+
+    __tablename__ = "safe_contacts"
+    __scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("case_participants.id"), unique=True)
+    safe_phone: Mapped[str] = mapped_column(String(40), default="")
+    safe_times: Mapped[str] = mapped_column(String(200), default="")
+    do_not_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    code_word: Mapped[str] = mapped_column(String(80), default="")
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    participant: Mapped[CaseParticipant] = relationship(back_populates="safe_contact")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+
+class Offence(db.Model):
+    """Reference table of Kazakh offences (seeded from referral/data/offences.json)."""
+
+    __tablename__ = "offences"
+    __table_args__ = (UniqueConstraint("code", "article", "valid_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16))  # "criminal" | "administrative"
+    article: Mapped[str] = mapped_column(String(16))
+    title_en: Mapped[str] = mapped_column(String(300))
+    title_ru: Mapped[str] = mapped_column(String(300), default="")
+    title_kk: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(32))  # crime | criminal_misdemeanour | administrative
+    violence_types: Mapped[str] = mapped_column(String(80), default="")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    @property
+    def title(self) -> str:
+        from referral.agencies.models import _localised
+
+        return _localised(self, "title")
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+class Incident(db.Model):
+    """One reported event of violence in the household."""
+
+    __tablename__ = "incidents"
+    __scoped__ = True
+    __table_args__ = (
+        Index("ix_incidents_survivor_when", "survivor_person_id", "occurred_at"),
+        Index("ix_incidents_offender_when", "offender_person_id", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    place: Mapped[str] = mapped_column(String(300), default="")
+    reported_by: Mapped[str] = mapped_column(String(20))
+    survivor_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    offender_person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    physical: Mapped[bool] = mapped_column(Boolean, default=False)
+    sexual: Mapped[bool] = mapped_column(Boolean, default=False)
+    psychological: Mapped[bool] = mapped_column(Boolean, default=False)
+    economic: Mapped[bool] = mapped_column(Boolean, default=False)
+    penetration: Mapped[bool] = mapped_column(Boolean, default=False)
+    forced_marriage: Mapped[bool] = mapped_column(Boolean, default=False)
+    gbv_type: Mapped[str] = mapped_column(String(32))
+    offence_id: Mapped[int | None] = mapped_column(ForeignKey("offences.id"))
+    injuries: Mapped[str] = mapped_column(Text, default="")
+    weapon: Mapped[str] = mapped_column(String(20), default="none")
+    children_present: Mapped[bool] = mapped_column(Boolean, default=False)
+    children_witnessed: Mapped[bool] = mapped_column(Boolean, default=False)
+    police_record_number: Mapped[str] = mapped_column(String(60), default="")
+    female_investigator_requested: Mapped[bool | None] = mapped_column(Boolean)
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_repeat: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_by_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    offence: Mapped[Offence | None] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# --- risk ----------------------------------------------------------------------------------------
+
+
+class RiskAssessment(db.Model):
+    """One completed risk checklist; never edited, so assessments form the case's history."""
+
+    __tablename__ = "risk_assessments"
+    __scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    survivor_participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_participants.id")
+    )
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    score: Mapped[int] = mapped_column(Integer)
+    unknown_count: Mapped[int] = mapped_column(Integer, default=0)
+    computed_level: Mapped[str] = mapped_column(String(16))
+    override_level: Mapped[str | None] = mapped_column(String(16))
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+    level: Mapped[str] = mapped_column(String(16))
+    medium_from: Mapped[int] = mapped_column(Integer)
+    high_from: Mapped[int] = mapped_column(Integer)
+    assessed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+# --- protective measures -------------------------------------------------------------------------
+
+
+class ProtectiveMeasure(db.Model):
+    """A protective order, court special requirements or another measure against the offender."""
+
+    __tablename__ = "protective_measures"
+    __scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    measure_type: Mapped[str] = mapped_column(String(40))
+    legal_basis: Mapped[str] = mapped_column(String(300), default="")
+    against_participant_id: Mapped[int | None] = mapped_column(ForeignKey("case_participants.id"))
+    issuing_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    issuing_body: Mapped[str] = mapped_column(String(200), default="")
+    document_number: Mapped[str] = mapped_column(String(60), default="")
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date, index=True)
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | revoked
+    revoked_reason: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    issuing_agency: Mapped[Agency | None] = relationship()
+    breaches: Mapped[list[MeasureBreach]] = relationship(order_by="MeasureBreach.occurred_at")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def in_force_on(self, day: date) -> bool:
+        return self.status == "active" and self.starts_on <= day <= self.ends_on
+
+
+class MeasureBreach(db.Model):
+    __tablename__ = "measure_breaches"
+    __scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("protective_measures.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    description: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- notes and timeline --------------------------------------------------------------------------
+
+
+class CaseNote(db.Model):
+    """A case note; edits keep the earlier text in CaseNoteRevision (append-only history)."""
+
+    __tablename__ = "case_notes"
+    __scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    revisions: Mapped[list[CaseNoteRevision]] = relationship(
+        order_by="CaseNoteRevision.id.desc()"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseNoteRevision(db.Model):
+    __tablename__ = "case_note_revisions"
+    __scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("case_notes.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    replaced_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class TimelineEntry(db.Model):
+    """One line of a case's timeline. ``data`` holds ids and codes; text is rendered on display."""
+
+    __tablename__ = "case_timeline"
+    __scoped__ = True
+    __table_args__ = (Index("ix_case_timeline_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str | None] = mapped_column(String(24))
+    object_type: Mapped[str | None] = mapped_column(String(40))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+# --- access requests -----------------------------------------------------------------------------
+
+
+class AccessRequest(db.Model):
+    """An agency asks the owner of a case it may not see for access (after a duplicate match).
+
+    The requester never learns which case: only the owning agency's name, and the answer.
+    """
+
+    __tablename__ = "case_access_requests"
+    __scoped__ = True
+    __table_args__ = (Index("ix_access_requests_owner_status", "owner_agency_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    from_case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    owner_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    requester_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), index=True)
+    requester_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    categories: Mapped[str] = mapped_column(String(120), default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner_agency: Mapped[Agency] = relationship(foreign_keys=[owner_agency_id])
+    requester_agency: Mapped[Agency] = relationship(foreign_keys=[requester_agency_id])

@@ -11,41 +11,79 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, false, or_, select, true, union, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.permissions import Role
-from referral.access.scope import Actor, register_scope
-from referral.cases.models import Case, CaseMember
+from referral.access.scope import Actor, acting_as, clear_rule_cache, register_scope
+from referral.cases.models import (
+    AccessRequest,
+    Case,
+    CaseMember,
+    CaseNote,
+    CaseNoteRevision,
+    CaseParticipant,
+    Incident,
+    MeasureBreach,
+    Person,
+    ProtectiveMeasure,
+    RiskAssessment,
+    SafeContact,
+    TimelineEntry,
+)
 
 SharingSource = Callable[[Actor], Select[tuple[int]]]
+_cases = Case.__table__
 _SHARING: list[SharingSource] = []
 
 
 def register_case_sharing(source: SharingSource) -> SharingSource:
     """Add a source of case ids shared with the actor's agency (e.g. accepted referrals)."""
     _SHARING.append(source)
+    clear_rule_cache()
     return source
 
 
 def _reach(actor: Actor) -> ColumnElement[bool]:
+    """Coordinators reach the cases of their regions (agencies: see _agency_case_ids)."""
     if actor.role == Role.COORDINATOR:
         return Case.region_code.in_(sorted(actor.region_ids)) if actor.region_ids else false()
-    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
-        clauses = [Case.owner_agency_id == actor.agency_id]
-        clauses += [Case.id.in_(source(actor)) for source in _SHARING]
-        return or_(*clauses)
     return false()
+
+
+def _agency_case_ids(actor: Actor) -> Select[tuple[int]]:
+    """Ids of the cases an officer or manager sees: reachable and open, or sealed and named."""
+    members = CaseMember.__table__
+    reach = union(select(_cases.c.id).where(_cases.c.owner_agency_id == actor.agency_id),
+                  *(source(actor) for source in _SHARING)).subquery()
+    # Reachable minus sealed: the few restricted ids are one small hashed set, so no case row
+    # is read to check its flag (every case exists: the ids come from foreign keys).
+    sealed_ids = select(_cases.c.id).where(_cases.c.restricted.is_(True))
+    open_ = select(reach.c.id).where(reach.c.id.not_in(sealed_ids))
+    sealed = (select(_cases.c.id).join(members, members.c.case_id == _cases.c.id)
+              .where(members.c.user_id == actor.user_id, _cases.c.restricted.is_(True)))
+    return union_all(open_, sealed)
 
 
 @register_scope(Case)
 def case_visible(actor: Actor) -> ColumnElement[bool]:
     if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
         return false()
-    named = select(CaseMember.case_id).where(CaseMember.user_id == actor.user_id)
+    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
+        # The same rule as below, as one IN over id sets: "owner = x OR id IN (…) OR …" cannot
+        # use the owner index, so PostgreSQL read every case matching the page's other filters
+        # (210 ms for a home-page panel at 1M cases; see docs/performance.md).
+        return Case.id.in_(_agency_case_ids(actor))
+    # Each branch leads with an indexed condition (region; restricted = true) and the named
+    # check is a correlated EXISTS, so PostgreSQL can combine two index scans instead of
+    # reading every case that matches the page's other filters (docs/performance.md).
+    members = CaseMember.__table__
+    named = (select(members.c.case_id)
+             .where(members.c.case_id == Case.id, members.c.user_id == actor.user_id)
+             .correlate_except(members).exists())
     return or_(
-        and_(Case.restricted.is_(False), _reach(actor)),
-        and_(Case.restricted.is_(True), Case.id.in_(named)),
+        and_(Case.restricted == false(), _reach(actor)),
+        and_(Case.restricted == true(), named),
     )
 
 
@@ -70,13 +108,58 @@ def visible_categories(actor: Actor, case: Case) -> frozenset[str]:
     if actor.role == Role.COORDINATOR and case.region_code in actor.region_ids:
         return full
     found: set[str] = set()
-    for source in _CATEGORY_SOURCES:
-        found |= source(actor, case.id)
+    with acting_as(actor):
+        for source in _CATEGORY_SOURCES:
+            found |= source(actor, case.id)
     return frozenset(found) & full
 
 
 def visible_case_ids(actor: Actor) -> Select[tuple[int]]:
-    return select(Case.id).where(case_visible(actor))
+    """The ids of the cases ``actor`` sees, over the plain table: the same rule as case_visible,
+    without the Case criteria being applied again inside it (each child scope nested the whole
+    rule once more, and a search query carried it eight times; docs/performance.md)."""
+    if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
+        return select(_cases.c.id).where(false())
+    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
+        return _agency_case_ids(actor)
+    if actor.role == Role.COORDINATOR and actor.region_ids:
+        members = CaseMember.__table__
+        named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
+        return select(_cases.c.id).where(or_(
+            and_(_cases.c.restricted.is_(False),
+                 _cases.c.region_code.in_(sorted(actor.region_ids))),
+            and_(_cases.c.restricted.is_(True), _cases.c.id.in_(named))))
+    return select(_cases.c.id).where(false())
+
+
+def case_visible_exists(case_id: ColumnElement[int], actor: Actor) -> ColumnElement[bool]:
+    """The case rule for one case id at a time, as a correlated EXISTS (for child records).
+
+    Child records are read a case at a time (the case page, a search hit). ``case_id IN (every
+    visible id)`` made PostgreSQL build the actor's whole visible set, some thousands of ids for
+    a busy agency, for each of the ten queries of a case page; this checks the one case by
+    index (docs/performance.md). Same rule as case_visible.
+    """
+    if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
+        return false()
+    c = _cases.alias("scope_case")
+    members = CaseMember.__table__
+    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
+        shared = []
+        for source in _SHARING:
+            ids = source(actor)
+            shared.append(ids.where(ids.selected_columns[0] == c.c.id).correlate(c).exists())
+        reach: ColumnElement[bool] = or_(c.c.owner_agency_id == actor.agency_id, *shared)
+    elif actor.role == Role.COORDINATOR and actor.region_ids:
+        reach = c.c.region_code.in_(sorted(actor.region_ids))
+    else:
+        return false()
+    named = (select(members.c.case_id).where(
+        members.c.case_id == c.c.id, members.c.user_id == actor.user_id).correlate(c).exists())
+    return (select(c.c.id).where(
+        c.c.id == case_id,
+        or_(and_(c.c.restricted.is_(False), reach), and_(c.c.restricted.is_(True), named)),
+    ).correlate_except(c).exists())
 
 
 def scope_via_case(model: type) -> None:
@@ -84,4 +167,53 @@ def scope_via_case(model: type) -> None:
 
     @register_scope(model)
     def _rule(actor: Actor) -> ColumnElement[bool]:
-        return model.case_id.in_(visible_case_ids(actor))  # type: ignore[attr-defined]
+        return case_visible_exists(model.case_id, actor)  # type: ignore[attr-defined]
+
+
+# --- rules for the case's own child records (people, incidents, risk, measures, notes, …) --------
+
+
+for _model in (CaseParticipant, SafeContact, Incident, RiskAssessment, ProtectiveMeasure,
+               MeasureBreach, CaseNote, CaseNoteRevision, TimelineEntry):
+    scope_via_case(_model)
+
+_participants = CaseParticipant.__table__
+_requests = AccessRequest.__table__
+
+
+@register_scope(Person)
+def person_visible(actor: Actor) -> ColumnElement[bool]:
+    """A person is visible when they take part in a case the actor sees."""
+    part = _participants.alias("scope_participant")
+    return (select(part.c.person_id).where(
+        part.c.person_id == Person.id, case_visible_exists(part.c.case_id, actor),
+    ).correlate_except(part).exists())
+
+
+@register_scope(AccessRequest)
+def access_request_visible(actor: Actor) -> ColumnElement[bool]:
+    """The requesting agency sees its requests; the owning agency sees requests to it."""
+    if actor.role not in (Role.OFFICER, Role.AGENCY_MANAGER) or actor.agency_id is None:
+        return false()
+    return or_(AccessRequest.requester_agency_id == actor.agency_id,
+               AccessRequest.owner_agency_id == actor.agency_id)
+
+
+@register_case_sharing
+def _granted_access(actor: Actor) -> Select[tuple[int]]:
+    """Cases whose owner granted the actor's agency access after a duplicate match."""
+    return select(_requests.c.case_id).where(
+        _requests.c.requester_agency_id == actor.agency_id, _requests.c.status == "granted"
+    )
+
+
+@register_category_source
+def _granted_categories(actor: Actor, case_id: int) -> set[str]:
+    from referral.extensions import db
+
+    rows = db.session.execute(
+        select(_requests.c.categories).where(
+            _requests.c.requester_agency_id == actor.agency_id,
+            _requests.c.case_id == case_id, _requests.c.status == "granted")
+    ).scalars()
+    return {c for row in rows for c in row.split(",") if c}

@@ -1,10 +1,27 @@
-"""Emit domain events into the outbox; the notification sweep turns them into messages."""
+"""Emit domain events into the outbox; the notification sweep turns them into messages.
+
+Listeners registered with ``on_emit`` run inside the same transaction as the change (the
+in-app notifications are written this way, so they exist even when the broker is down). A
+listener never talks to the broker.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from referral.access.scope import optional_actor
 from referral.events.models import OutboxEvent
 from referral.extensions import db
+
+Listener = Callable[[OutboxEvent], None]
+_LISTENERS: list[Listener] = []
+
+
+def on_emit(listener: Listener) -> Listener:
+    """Run ``listener(event)`` in the emitting transaction, after the outbox row is flushed."""
+    if listener not in _LISTENERS:
+        _LISTENERS.append(listener)
+    return listener
 
 
 def emit(kind: str, *, subject_type: str, subject_id: int, **ids: int | str | None) -> OutboxEvent:
@@ -22,4 +39,6 @@ def emit(kind: str, *, subject_type: str, subject_id: int, **ids: int | str | No
     )
     db.session.add(event)
     db.session.flush()
+    for listener in _LISTENERS:
+        listener(event)
     return event

@@ -28,5 +28,8 @@ def init_engine_events() -> None:
 
     @event.listens_for(Engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
-        if conn.dialect.name == "sqlite":
+        # An engine that runs its own BEGIN (the embedded Celery broker, kombu's SQLAlchemy
+        # transport, issues "BEGIN IMMEDIATE") opts out with sqlite_autobegin=False.
+        if conn.dialect.name == "sqlite" and conn.get_execution_options().get(
+                "sqlite_autobegin", True):
             conn.exec_driver_sql("BEGIN")

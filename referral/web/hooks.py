@@ -12,7 +12,7 @@ from referral.access.scope import set_request_actor
 from referral.accounts.models import User
 from referral.accounts.service import actor_for
 from referral.accounts.sessions import load_session_user
-from referral.extensions import login_manager
+from referral.extensions import db, login_manager
 
 # Pages a user who must change their password can still reach.
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {
@@ -37,6 +37,11 @@ def register(app: Flask) -> None:
         set_request_actor(None)
         if request.endpoint == "static":
             return None
+        if request.method in ("GET", "HEAD"):
+            # A page commits only its audit rows, then renders what it read: keep those objects
+            # loaded, or every row (and the logged-in user) is fetched again, one query each,
+            # while the template renders (docs/performance.md). The session ends with the request.
+            db.session().expire_on_commit = False
         if current_user.is_authenticated:
             set_request_actor(actor_for(current_user))
             if (

@@ -26,8 +26,10 @@ LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша
 def select_locale() -> str | None:
     """The user's setting, else the browser's Accept-Language, else the deployment default."""
     languages = current_app.config["LANGUAGES"]
-    user = current_user if has_request_context() else None
-    if user is not None and user.is_authenticated and user.locale in languages:
+    if not has_request_context():  # commands and tasks: the deployment's language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    user = current_user
+    if user.is_authenticated and user.locale in languages:
         return user.locale
     if session.get("locale") in languages:
         return session["locale"]

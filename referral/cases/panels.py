@@ -1,0 +1,39 @@
+"""Home panels: the agency's open cases, and high-risk cases (coordinators: their region's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from referral.access.permissions import Role
+from referral.access.scope import Actor, acting_as
+from referral.cases.models import Case, CaseStatus, RiskLevel
+from referral.extensions import db
+from referral.home.panels import register_panel
+
+LIMIT = 10
+
+
+def _cases(actor: Actor, *conditions: Any) -> dict[str, Any]:
+    with acting_as(actor):
+        query = select(Case).where(*conditions)
+        total = db.session.execute(
+            select(func.count()).select_from(query.subquery())).scalar_one()
+        rows = db.session.execute(
+            query.order_by(Case.high_risk_flagged_at.desc().nulls_last(),
+                           Case.created_at.desc()).limit(LIMIT)).scalars().all()
+    return {"cases": rows, "total": total}
+
+
+@register_panel("cases_open", template="cases/_panel_open.html",
+                roles={Role.OFFICER, Role.AGENCY_MANAGER}, order=10)
+def _open_cases(actor: Actor) -> dict[str, Any]:
+    return _cases(actor, Case.owner_agency_id == actor.agency_id,
+                  Case.status != CaseStatus.CLOSED)
+
+
+@register_panel("cases_high_risk", template="cases/_panel_high_risk.html",
+                roles={Role.OFFICER, Role.AGENCY_MANAGER, Role.COORDINATOR}, order=5)
+def _high_risk(actor: Actor) -> dict[str, Any]:
+    return _cases(actor, Case.risk_level == RiskLevel.HIGH, Case.status != CaseStatus.CLOSED)

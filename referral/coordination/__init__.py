@@ -1,0 +1,1 @@
+"""Coordinator workspace: overdue review, case conferences, coverage and statistics."""

@@ -1,0 +1,271 @@
+"""The overdue review: what is falling between agencies in the coordinator's region(s).
+
+One query per section, whatever the number of rows (no per-row loading), all run as the
+coordinator so the referral and case scopes apply; restricted cases are left out explicitly too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from referral.access.scope import Actor
+from referral.agencies.models import Agency
+from referral.audit import service as audit
+from referral.cases.models import Case, CaseStatus, ProtectiveMeasure, RiskLevel
+from referral.coordination.common import as_actor, local_today, regions_for
+from referral.extensions import db
+from referral.models_base import utcnow
+from referral.referrals.lifecycle import SHARED_STATES, Status
+from referral.referrals.models import Referral
+
+DEFAULTS = {
+    "COORDINATION_DUE_SOON_HOURS": 24,       # "about to expire": deadline within this many hours
+    "COORDINATION_NO_PROGRESS_DAYS": 7,      # accepted, no progress recorded for this many days
+    "COORDINATION_MEASURE_ENDING_DAYS": 7,   # protective measure ends within this many days
+    "COORDINATION_FOLLOW_UP_DAYS": 14,       # a referral sent this close to the end is follow-up
+    "COORDINATION_REVIEW_ROWS": 100,         # rows shown per section (the count is the full one)
+}
+
+OVERDUE = "overdue"
+DUE_SOON = "due_soon"
+HIGH_RISK = "high_risk_unaccepted"
+ON_HOLD = "on_hold_past_review"
+NO_PROGRESS = "no_progress"
+MEASURE_ENDING = "measure_ending"
+SECTIONS = (OVERDUE, DUE_SOON, HIGH_RISK, ON_HOLD, NO_PROGRESS, MEASURE_ENDING)
+REFERRAL_SECTIONS = frozenset({OVERDUE, DUE_SOON, ON_HOLD, NO_PROGRESS})
+
+
+def setting(name: str) -> int:
+    if has_app_context():
+        return int(current_app.config.get(name, DEFAULTS[name]))
+    return DEFAULTS[name]
+
+
+@dataclass(frozen=True)
+class Filters:
+    region_code: str | None = None
+    agency_id: int | None = None
+    district_id: int | None = None
+    service: str | None = None
+    urgency: str | None = None
+
+    @property
+    def narrows_referrals_only(self) -> bool:
+        return bool(self.service or self.urgency)
+
+
+@dataclass(frozen=True)
+class Row:
+    section: str
+    case_id: int
+    case_reference: str
+    district_id: int | None
+    risk_level: str | None
+    referral_id: int | None = None
+    referral_reference: str | None = None
+    receiver_agency_id: int | None = None
+    receiver_name: str = ""
+    sender_name: str = ""
+    service_code: str = ""
+    urgency: str = ""
+    status: str = ""
+    since: datetime | None = None  # deadline, review date, last progress or flagged time
+    ends_on: date | None = None
+    measure_type: str = ""
+    owner_name: str = ""
+
+
+@dataclass
+class Review:
+    filters: Filters
+    now: datetime
+    sections: dict[str, list[Row]] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)  # a section may show fewer rows
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {name: self.totals.get(name, len(rows)) for name, rows in self.sections.items()}
+
+    def truncated(self, name: str) -> bool:
+        return self.counts.get(name, 0) > len(self.sections.get(name, ()))
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+_receiver = aliased(Agency, name="receiver")
+_sender = aliased(Agency, name="sender")
+_owner = aliased(Agency, name="owner")
+
+
+def _referral_query(regions: list[str], filters: Filters) -> Any:
+    query = (
+        select(Referral.id, Referral.reference, Referral.case_id, Referral.receiver_agency_id,
+               Referral.service_code, Referral.urgency, Referral.status, Referral.deadline_at,
+               Referral.review_at, Referral.accepted_at, Referral.last_progress_at,
+               Case.reference.label("case_reference"), Case.district_id, Case.risk_level,
+               _receiver.name.label("receiver_name"), _sender.name.label("sender_name"))
+        .join(Case, Case.id == Referral.case_id)
+        .join(_receiver, _receiver.id == Referral.receiver_agency_id)
+        .join(_sender, _sender.id == Referral.sender_agency_id)
+        .where(Case.region_code.in_(regions), Case.restricted.is_(False))
+    )
+    if filters.agency_id:
+        query = query.where(Referral.receiver_agency_id == filters.agency_id)
+    if filters.district_id:
+        query = query.where(Case.district_id == filters.district_id)
+    if filters.service:
+        query = query.where(Referral.service_code == filters.service)
+    if filters.urgency:
+        query = query.where(Referral.urgency == filters.urgency)
+    return query
+
+
+def _limited(query: Any) -> list[Any]:
+    """The first rows of a section and, in each row, the section's full count: one query.
+
+    A decade of data leaves thousands of stale rows in a large region; the page shows the most
+    overdue first and says how many there are (docs/performance.md).
+    """
+    return db.session.execute(query.add_columns(func.count().over().label("section_total"))
+                              .limit(setting("COORDINATION_REVIEW_ROWS"))).all()
+
+
+def _total(rows: list[Any]) -> int:
+    return rows[0].section_total if rows else 0
+
+
+def _referral_rows(section: str, query: Any, since: str) -> tuple[list[Row], int]:
+    found = _limited(query)
+    return [
+        Row(section=section, case_id=r.case_id, case_reference=r.case_reference,
+            district_id=r.district_id, risk_level=r.risk_level, referral_id=r.id,
+            referral_reference=r.reference, receiver_agency_id=r.receiver_agency_id,
+            receiver_name=r.receiver_name, sender_name=r.sender_name,
+            service_code=r.service_code, urgency=r.urgency, status=r.status,
+            since=getattr(r, since) if since != "progress" else (r.last_progress_at
+                                                                  or r.accepted_at))
+        for r in found
+    ], _total(found)
+
+
+def _overdue(regions: list[str], filters: Filters, now: datetime
+             ) -> tuple[list[Row], int]:
+    """Expired, or past the deadline and not yet swept; not since referred elsewhere."""
+    later = aliased(Referral)
+    query = _referral_query(regions, filters).where(
+        Case.status != CaseStatus.CLOSED,
+        or_(Referral.status == Status.EXPIRED,
+            and_(Referral.status == Status.SENT, Referral.deadline_at < now)),
+        ~exists().where(later.previous_referral_id == Referral.id),
+    ).order_by(Referral.deadline_at, Referral.id)
+    return _referral_rows(OVERDUE, query, "deadline_at")
+
+
+def _due_soon(regions: list[str], filters: Filters, now: datetime
+              ) -> tuple[list[Row], int]:
+    window = now + timedelta(hours=setting("COORDINATION_DUE_SOON_HOURS"))
+    query = _referral_query(regions, filters).where(
+        Referral.status == Status.SENT, Referral.deadline_at >= now,
+        Referral.deadline_at < window,
+    ).order_by(Referral.deadline_at, Referral.id)
+    return _referral_rows(DUE_SOON, query, "deadline_at")
+
+
+def _on_hold(regions: list[str], filters: Filters, now: datetime
+             ) -> tuple[list[Row], int]:
+    query = _referral_query(regions, filters).where(
+        Referral.status == Status.ON_HOLD, Referral.review_at < now,
+    ).order_by(Referral.review_at, Referral.id)
+    return _referral_rows(ON_HOLD, query, "review_at")
+
+
+def _no_progress(regions: list[str], filters: Filters, now: datetime
+                 ) -> tuple[list[Row], int]:
+    last = func.coalesce(Referral.last_progress_at, Referral.accepted_at)
+    cutoff = now - timedelta(days=setting("COORDINATION_NO_PROGRESS_DAYS"))
+    query = _referral_query(regions, filters).where(
+        Referral.status.in_([Status.ACCEPTED, Status.IN_PROGRESS]), last < cutoff,
+    ).order_by(last, Referral.id)
+    return _referral_rows(NO_PROGRESS, query, "progress")
+
+
+def _case_query(regions: list[str], filters: Filters, *columns: Any) -> Any:
+    query = (select(Case.id, Case.reference, Case.district_id, Case.risk_level,
+                    _owner.name.label("owner_name"), *columns)
+             .join(_owner, _owner.id == Case.owner_agency_id)
+             .where(Case.region_code.in_(regions), Case.restricted.is_(False),
+                    Case.status != CaseStatus.CLOSED))
+    if filters.agency_id:
+        query = query.where(Case.owner_agency_id == filters.agency_id)
+    if filters.district_id:
+        query = query.where(Case.district_id == filters.district_id)
+    return query
+
+
+def _high_risk(regions: list[str], filters: Filters, now: datetime) -> tuple[list[Row], int]:
+    accepted = exists().where(Referral.case_id == Case.id,
+                              Referral.status.in_(sorted(SHARED_STATES)))
+    query = _case_query(regions, filters, Case.high_risk_flagged_at).where(
+        Case.risk_level == RiskLevel.HIGH, ~accepted,
+    ).order_by(Case.high_risk_flagged_at.is_(None), Case.high_risk_flagged_at, Case.id)
+    found = _limited(query)
+    return [Row(section=HIGH_RISK, case_id=r.id, case_reference=r.reference,
+                district_id=r.district_id, risk_level=r.risk_level, owner_name=r.owner_name,
+                since=r.high_risk_flagged_at)
+            for r in found], _total(found)
+
+
+def _measures_ending(regions: list[str], filters: Filters, now: datetime
+                     ) -> tuple[list[Row], int]:
+    """Active measures ending soon with no follow-up: no later measure on the case, and no
+    referral sent in the last days before the end."""
+    today = local_today(now)
+    until = today + timedelta(days=setting("COORDINATION_MEASURE_ENDING_DAYS"))
+    follow_up_from = now - timedelta(days=setting("COORDINATION_FOLLOW_UP_DAYS"))
+    renewal = aliased(ProtectiveMeasure)
+    query = _case_query(regions, filters, ProtectiveMeasure.ends_on,
+                        ProtectiveMeasure.measure_type).join(
+        ProtectiveMeasure, ProtectiveMeasure.case_id == Case.id
+    ).where(
+        ProtectiveMeasure.status == "active", ProtectiveMeasure.ends_on >= today,
+        ProtectiveMeasure.ends_on <= until,
+        ~exists().where(renewal.case_id == ProtectiveMeasure.case_id,
+                        renewal.status == "active", renewal.ends_on > ProtectiveMeasure.ends_on),
+        ~exists().where(Referral.case_id == Case.id, Referral.sent_at >= follow_up_from),
+    ).order_by(ProtectiveMeasure.ends_on, Case.id)
+    found = _limited(query)
+    return [Row(section=MEASURE_ENDING, case_id=r.id, case_reference=r.reference,
+                district_id=r.district_id, risk_level=r.risk_level, owner_name=r.owner_name,
+                ends_on=r.ends_on, measure_type=r.measure_type)
+            for r in found], _total(found)
+
+
+_BUILDERS = {OVERDUE: _overdue, DUE_SOON: _due_soon, HIGH_RISK: _high_risk, ON_HOLD: _on_hold,
+             NO_PROGRESS: _no_progress, MEASURE_ENDING: _measures_ending}
+
+
+@as_actor
+def overdue_review(actor: Actor, *, filters: Filters | None = None,
+                   now: datetime | None = None) -> Review:
+    """Every section of the review for the coordinator's region(s), filtered."""
+    filters = filters or Filters()
+    regions = regions_for(actor, filters.region_code)
+    now = now or utcnow()
+    review = Review(filters=filters, now=now)
+    for name in SECTIONS:
+        if filters.narrows_referrals_only and name not in REFERRAL_SECTIONS:
+            review.sections[name] = []  # case rows carry no service or urgency
+            continue
+        review.sections[name], review.totals[name] = _BUILDERS[name](regions, filters, now)
+    audit.record("coordination.overdue_review", object_type="region",
+                 object_id=",".join(regions), details={"counts": review.counts})
+    return review

@@ -1,0 +1,274 @@
+"""Reminders, expiry, escalation and the daily digest, swept every minute from database rows.
+
+Each is sent at most once for its threshold: a ReminderLog row with a unique key
+(subject_type, subject_id, kind, threshold) is written in the same savepoint as the outbox
+event, so a second sweep, a redelivered task or a duplicated beat finds the row and stops.
+Thresholds carry the date they were computed from (a deadline, the last progress), so an
+extended deadline or new progress starts a fresh set of reminders.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+
+from referral.access.permissions import Role
+from referral.access.scope import acting_as, system_actor
+from referral.accounts.models import User
+from referral.accounts.service import actor_for
+from referral.cases.models import Case, CaseStatus, RiskLevel
+from referral.events.models import OutboxEvent
+from referral.events.service import emit
+from referral.extensions import db
+from referral.notifications.config import setting
+from referral.notifications.models import ReminderLog
+
+PENDING = "reminder.referral_pending"
+NO_PROGRESS = "reminder.referral_no_progress"
+MEASURE_ENDING = "reminder.protective_measure_ending"
+HIGH_RISK = "escalation.high_risk_unaccepted"
+DIGEST = "digest.daily"
+
+
+def _optional(module: str) -> object | None:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+def once(subject_type: str, subject_id: int, kind: str, threshold: str,
+         make_event: Callable[[], OutboxEvent]) -> bool:
+    """Log the reminder and emit its event together, unless it was sent before."""
+    done = db.session.execute(select(exists().where(
+        ReminderLog.subject_type == subject_type, ReminderLog.subject_id == subject_id,
+        ReminderLog.kind == kind, ReminderLog.threshold == threshold))).scalar()
+    if done:
+        return False
+    try:
+        with db.session.begin_nested():
+            log = ReminderLog(subject_type=subject_type, subject_id=subject_id, kind=kind,
+                              threshold=threshold)
+            db.session.add(log)
+            db.session.flush()
+            log.event_id = make_event().id
+            db.session.flush()
+    except IntegrityError:
+        return False  # a concurrent sweep logged it first
+    return True
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def _stamp_sql(column: Any) -> Any:
+    """``_stamp`` of a UTC timestamp column, computed by the database (for anti-joins)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
+    return func.strftime("%Y-%m-%dT%H:%M:%S+00:00", column)
+
+
+def _not_logged(subject_type: str, subject_id: Any, kind: str, threshold: Any) -> Any:
+    """No reminder of this kind and threshold yet: lets a sweep skip, in SQL, what it already
+    sent, so its cost follows what is due and not the size of the tables (docs/performance.md).
+    ``once`` still checks and inserts under the unique key."""
+    return ~exists().where(ReminderLog.subject_type == subject_type,
+                           ReminderLog.subject_id == subject_id, ReminderLog.kind == kind,
+                           ReminderLog.threshold == threshold)
+
+
+def _logged(subject_type: str, kind: str, ids: list[int]) -> set[tuple[int, str]]:
+    """(subject id, threshold) of the reminders of one kind already sent for ``ids``."""
+    found: set[tuple[int, str]] = set()
+    for start in range(0, len(ids), 1000):
+        found.update(db.session.execute(select(ReminderLog.subject_id, ReminderLog.threshold).where(
+            ReminderLog.subject_type == subject_type, ReminderLog.kind == kind,
+            ReminderLog.subject_id.in_(ids[start:start + 1000]))).tuples().all())
+    return found
+
+
+# --- referrals -----------------------------------------------------------------------------------
+
+
+def _referral_event(kind: str, referral: object, **extra: int | str) -> Callable[[], OutboxEvent]:
+    return lambda: emit(kind, subject_type="referral", subject_id=referral.id,
+                        case_id=referral.case_id, sender_agency_id=referral.sender_agency_id,
+                        receiver_agency_id=referral.receiver_agency_id, **extra)
+
+
+def remind_pending_referrals(*, now: datetime) -> int:
+    """50% and 80% of the answer window gone → the receiving agency (highest threshold only)."""
+    models = _optional("referral.referrals.models")
+    if models is None:
+        return 0
+    referral_cls = models.Referral
+    history = models.ReferralHistory
+    sent = 0
+    pending = db.session.execute(select(referral_cls).where(
+        referral_cls.status == "sent", referral_cls.deadline_at > now)).scalars().all()
+    ids = [r.id for r in pending]
+    # The window starts (as _window_start) and the reminders already sent, for all at once.
+    restarts: dict[int, datetime] = {}
+    for start_at in range(0, len(ids), 1000):
+        restarts.update(db.session.execute(
+            select(history.referral_id, func.max(history.at)).where(
+                history.referral_id.in_(ids[start_at:start_at + 1000]),
+                history.action.in_(("reassign", "extend_deadline")))
+            .group_by(history.referral_id)).tuples().all())
+    done = _logged("referral", PENDING, ids)
+    for referral in pending:
+        restarted = restarts.get(referral.id)
+        start = max(referral.sent_at, restarted) if restarted else referral.sent_at
+        window = referral.deadline_at - start
+        crossed = [pct for pct in sorted(setting("NOTIFY_PENDING_THRESHOLDS"))
+                   if now >= start + window * (pct / 100)]
+        if not crossed:
+            continue
+        top = crossed[-1]
+        threshold = f"{top}%@{_stamp(referral.deadline_at)}"
+        if (referral.id, threshold) in done:
+            continue
+        sent += once("referral", referral.id, PENDING, threshold,
+                     _referral_event(PENDING, referral, threshold=top))
+    return sent
+
+
+def expire_overdue(*, now: datetime) -> int:
+    """Past the deadline: the referrals domain expires them and tells sender and coordinators."""
+    service = _optional("referral.referrals.service")
+    if service is None or not hasattr(service, "expire_overdue_referrals"):
+        return 0
+    return len(service.expire_overdue_referrals(now=now))
+
+
+def remind_stalled_referrals(*, now: datetime) -> int:
+    """Accepted or in progress with no progress recorded for N days → the assignee."""
+    models = _optional("referral.referrals.models")
+    if models is None:
+        return 0
+    referral_cls = models.Referral
+    cutoff = now - timedelta(days=setting("NOTIFY_NO_PROGRESS_DAYS"))
+    last = func.coalesce(referral_cls.last_progress_at, referral_cls.accepted_at)
+    stalled = db.session.execute(select(referral_cls).where(
+        referral_cls.status.in_(("accepted", "in_progress")), last <= cutoff,
+        _not_logged("referral", referral_cls.id, NO_PROGRESS, _stamp_sql(last)),
+    )).scalars().all()
+    sent = 0
+    for referral in stalled:
+        since = referral.last_progress_at or referral.accepted_at
+        sent += once("referral", referral.id, NO_PROGRESS, _stamp(since),
+                     _referral_event(NO_PROGRESS, referral))
+    return sent
+
+
+# --- cases ---------------------------------------------------------------------------------------
+
+
+def escalate_high_risk_cases(*, now: datetime) -> int:
+    """A high-risk case with no accepted referral after the configured hours → coordinators."""
+    models = _optional("referral.referrals.models")
+    cutoff = now - timedelta(hours=setting("NOTIFY_HIGH_RISK_UNACCEPTED_HOURS"))
+    query = select(Case.id, Case.high_risk_flagged_at).where(
+        Case.risk_level == RiskLevel.HIGH, Case.status != CaseStatus.CLOSED,
+        Case.high_risk_flagged_at.is_not(None), Case.high_risk_flagged_at <= cutoff,
+        _not_logged("case", Case.id, HIGH_RISK, _stamp_sql(Case.high_risk_flagged_at)))
+    if models is not None:
+        referral_cls = models.Referral
+        query = query.where(~exists().where(
+            referral_cls.case_id == Case.id,
+            referral_cls.status.in_(("accepted", "in_progress", "on_hold", "completed"))))
+    sent = 0
+    for case_id, flagged_at in db.session.execute(query).all():
+        sent += once("case", case_id, HIGH_RISK, _stamp(flagged_at),
+                     lambda cid=case_id: emit(HIGH_RISK, subject_type="case", subject_id=cid,
+                                              case_id=cid))
+    return sent
+
+
+def _local_today(now: datetime) -> date:
+    return now.astimezone(ZoneInfo(setting("NOTIFY_DIGEST_TIMEZONE"))).date()
+
+
+def remind_measures_ending(*, now: datetime) -> int:
+    """A protective order or special requirement ending in 3 days and in 1 day → lead agency."""
+    from referral.notifications import measures
+
+    today = _local_today(now)
+    days_before = sorted(setting("NOTIFY_MEASURE_ENDING_DAYS"))
+    sent = 0
+    ending = measures.ending_within(today, days_before[-1])
+    done = _logged("protective_measure", MEASURE_ENDING, [m.id for m in ending])
+    for measure in ending:
+        left = (measure.ends_on - today).days
+        days = next(d for d in days_before if left <= d)
+        threshold = f"{days}d@{measure.ends_on.isoformat()}"
+        if (measure.id, threshold) in done:
+            continue
+        sent += once("protective_measure", measure.id, MEASURE_ENDING, threshold,
+                     lambda m=measure, d=days: emit(
+                         MEASURE_ENDING, subject_type="case", subject_id=m.case_id,
+                         case_id=m.case_id, measure_id=m.id, days=d))
+    return sent
+
+
+# --- the daily digest ----------------------------------------------------------------------------
+
+
+def _digest_counts(coordinator: User, now: datetime) -> tuple[int, int]:
+    """Counted as the coordinator sees them: their regions, never a sealed case they may not see."""
+    models = _optional("referral.referrals.models")
+    with acting_as(actor_for(coordinator)):
+        overdue = 0
+        if models is not None:
+            referral_cls = models.Referral
+            overdue = db.session.execute(select(func.count()).select_from(referral_cls).where(
+                (referral_cls.status == "expired")
+                | ((referral_cls.status == "sent") & (referral_cls.deadline_at <= now))
+            )).scalar_one()
+        attention = db.session.execute(select(func.count()).select_from(Case).where(
+            Case.risk_level == RiskLevel.HIGH, Case.status != CaseStatus.CLOSED,
+            *([~exists().where(models.Referral.case_id == Case.id, models.Referral.status.in_(
+                ("accepted", "in_progress", "on_hold", "completed")))] if models else []),
+        )).scalar_one()
+    return overdue, attention
+
+
+def send_daily_digests(*, now: datetime) -> int:
+    """From 08:00 local time, once per local day, to each active coordinator."""
+    local = now.astimezone(ZoneInfo(setting("NOTIFY_DIGEST_TIMEZONE")))  # Asia/Almaty
+    if local.hour < setting("NOTIFY_DIGEST_HOUR"):
+        return 0
+    day = local.date().isoformat()
+    coordinators = db.session.execute(select(User).where(
+        User.role == Role.COORDINATOR, User.is_active_account.is_(True))).scalars().all()
+    done = _logged("user", DIGEST, [u.id for u in coordinators])
+    sent = 0
+    for user in coordinators:
+        if (user.id, day) in done:
+            continue  # today's digest went out: no need to count again every minute
+        overdue, attention = _digest_counts(user, now)
+        sent += once("user", user.id, DIGEST, day,
+                     lambda u=user.id, o=overdue, a=attention: emit(
+                         DIGEST, subject_type="user", subject_id=u, user_id=u, reference=day,
+                         overdue=o, attention=a))
+    return sent
+
+
+def run_all(*, now: datetime) -> dict[str, int]:
+    """One sweep: every rule, as the system."""
+    with acting_as(system_actor("reminder sweep")):
+        return {
+            "pending": remind_pending_referrals(now=now),
+            "expired": expire_overdue(now=now),
+            "stalled": remind_stalled_referrals(now=now),
+            "measures": remind_measures_ending(now=now),
+            "high_risk": escalate_high_risk_cases(now=now),
+            "digests": send_daily_digests(now=now),
+        }

@@ -1,0 +1,136 @@
+"""In-app notifications and preferences: what a user reads, marks and chooses."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+
+from referral.access.scope import Actor
+from referral.errors import NotVisible
+from referral.events.models import OutboxEvent
+from referral.extensions import db
+from referral.models_base import utcnow
+from referral.notifications.kinds import Kind, get_kind
+from referral.notifications.models import Channel, Notification, NotificationPreference
+from referral.notifications.recipients import Recipients, Subject, load_subject, resolve
+
+log = logging.getLogger(__name__)
+
+
+def write_in_app(event: OutboxEvent, kind: Kind, subject: Subject,
+                 recipients: Recipients) -> int:
+    """Add the in-app rows that do not exist yet for ``event`` (idempotent)."""
+    existing = set(db.session.execute(
+        select(Notification.user_id).where(Notification.event_id == event.id,
+                                           Notification.channel == Channel.IN_APP)
+    ).scalars())
+    new = sorted(recipients.user_ids - existing)
+    for user_id in new:
+        db.session.add(Notification(
+            event_id=event.id, user_id=user_id, channel=Channel.IN_APP, kind=kind.name,
+            subject_type=event.subject_type, subject_id=event.subject_id,
+            reference=subject.reference[:64], created_at=event.created_at or utcnow(),
+        ))
+    db.session.flush()
+    return len(new)
+
+
+def fan_out_on_emit(event: OutboxEvent) -> None:
+    """The emit listener: in-app rows in the change's own transaction.
+
+    A failure here must not undo the user's action: the savepoint is rolled back and the
+    publish sweep writes the rows later (it repeats this step idempotently).
+    """
+    kind = get_kind(event.kind)
+    if kind is None:
+        return
+    try:
+        with db.session.begin_nested():
+            subject = load_subject(event)
+            write_in_app(event, kind, subject, resolve(event, kind, subject))
+    except Exception:  # noqa: BLE001 - the user's action must go through; the sweep retries
+        log.exception("in-app fan-out deferred to the sweep for event %s", event.id)
+
+
+def unread_count(user_id: int) -> int:
+    """One indexed COUNT for the bell on every page."""
+    return db.session.execute(
+        select(func.count()).select_from(Notification)
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+    ).scalar_one()
+
+
+def list_notifications_for(actor: Actor, *, before_id: int | None = None,
+                           limit: int = 50) -> list[Notification]:
+    """The actor's own notifications, newest first, keyset-paginated."""
+    query = (select(Notification).where(Notification.user_id == actor.user_id)
+             .order_by(Notification.id.desc()).limit(limit))
+    if before_id:
+        query = query.where(Notification.id < before_id)
+    return list(db.session.execute(query).scalars())
+
+
+def get_notification_for(actor: Actor, notification_id: int) -> Notification:
+    """Only the addressee sees a notification; anyone else gets NotVisible (404)."""
+    found = db.session.execute(
+        select(Notification).where(Notification.id == notification_id,
+                                   Notification.user_id == actor.user_id)
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotVisible("notification", notification_id)
+    return found
+
+
+def mark_read(actor: Actor, *, notification_id: int, now: datetime | None = None) -> Notification:
+    note = get_notification_for(actor, notification_id)
+    db.session.execute(
+        update(Notification).where(Notification.id == note.id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    db.session.flush()
+    db.session.refresh(note)
+    return note
+
+
+def mark_all_read(actor: Actor, *, now: datetime | None = None) -> int:
+    result = db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == actor.user_id, Notification.read_at.is_(None))
+        .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    db.session.flush()
+    return result.rowcount
+
+
+def email_disabled_users(user_ids: set[int]) -> set[int]:
+    """Users among ``user_ids`` who turned e-mail off (no row means on)."""
+    if not user_ids:
+        return set()
+    return set(db.session.execute(
+        select(NotificationPreference.user_id).where(
+            NotificationPreference.user_id.in_(sorted(user_ids)),
+            NotificationPreference.channel == Channel.EMAIL,
+            NotificationPreference.enabled.is_(False))
+    ).scalars())
+
+
+def email_enabled(user_id: int) -> bool:
+    return user_id not in email_disabled_users({user_id})
+
+
+def set_email_preference(actor: Actor, *, enabled: bool) -> NotificationPreference:
+    """In-app notifications cannot be turned off: escalation never depends on e-mail alone."""
+    pref = db.session.execute(
+        select(NotificationPreference).where(NotificationPreference.user_id == actor.user_id,
+                                             NotificationPreference.channel == Channel.EMAIL)
+    ).scalar_one_or_none()
+    if pref is None:
+        pref = NotificationPreference(user_id=actor.user_id, channel=Channel.EMAIL)
+        db.session.add(pref)
+    pref.enabled = enabled
+    db.session.flush()
+    from referral.audit import service as audit
+
+    audit.record("notifications.preferences", object_type="user", object_id=actor.user_id,
+                 details={"email": enabled})
+    return pref

@@ -1,0 +1,150 @@
+"""Referrals: one agency asks another to serve a family, and the loop stays open until it closes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from referral.accounts.models import User
+from referral.agencies.models import Agency
+from referral.extensions import db
+from referral.models_base import UTCDateTime, utcnow
+
+
+class Referral(db.Model):
+    """A request from a sending agency to a receiving agency for one service.
+
+    Scoped (see referral.referrals.scope). ``status`` only changes through the lifecycle table
+    in referral.referrals.lifecycle, by conditional UPDATEs in the service.
+    """
+
+    __tablename__ = "referrals"
+    __scoped__ = True
+    __table_args__ = (
+        Index("ix_referrals_inbox", "receiver_agency_id", "status", "deadline_at"),
+        Index("ix_referrals_outbox", "sender_agency_id", "status"),
+        Index("ix_referrals_status_deadline", "status", "deadline_at"),
+        UniqueConstraint("sender_user_id", "idempotency_key", name="uq_referrals_idempotency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(24), unique=True)
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    sender_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    sender_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    receiver_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    service_code: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(16), default="survivor")
+    subject_participant_id: Mapped[int | None] = mapped_column(ForeignKey("case_participants.id"))
+    urgency: Mapped[str] = mapped_column(String(16))
+    risk_level: Mapped[str | None] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    need_to_know: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="sent")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decline_reason: Mapped[str | None] = mapped_column(String(32))
+    decline_text: Mapped[str] = mapped_column(Text, default="")
+    status_reason: Mapped[str | None] = mapped_column(String(32))
+    status_text: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    outcome_text: Mapped[str] = mapped_column(Text, default="")
+    holds_place: Mapped[bool] = mapped_column(Boolean, default=False)
+    overflow_reason: Mapped[str] = mapped_column(Text, default="")
+    programme_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sessions_attended: Mapped[int] = mapped_column(Integer, default=0)
+    sessions_missed: Mapped[int] = mapped_column(Integer, default=0)
+    previous_referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+
+    sender_agency: Mapped[Agency] = relationship(foreign_keys=[sender_agency_id])
+    receiver_agency: Mapped[Agency] = relationship(foreign_keys=[receiver_agency_id])
+    sender_user: Mapped[User] = relationship(foreign_keys=[sender_user_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_user_id])
+    accepted_by: Mapped[User | None] = relationship(foreign_keys=[accepted_by_id])
+    consent: Mapped[ReferralConsent | None] = relationship(
+        back_populates="referral", uselist=False
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ReferralConsent(db.Model):
+    """What the survivor agreed to share with the receiving agency, or the legal ground without.
+
+    Scoped through its referral. ``categories``: codes of referral.cases.scope.DATA_CATEGORIES.
+    """
+
+    __tablename__ = "referral_consents"
+    __scoped__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), unique=True)
+    consented: Mapped[bool] = mapped_column(Boolean, default=False)
+    shared_with_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    legal_ground: Mapped[str | None] = mapped_column(String(32))
+    legal_ground_text: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    referral: Mapped[Referral] = relationship(back_populates="consent")
+
+    def is_active(self, now: datetime) -> bool:
+        """Consent counts while given, not withdrawn and not past its end date."""
+        return (
+            self.consented
+            and self.withdrawn_at is None
+            and (self.valid_until is None or self.valid_until > now)
+        )
+
+
+class ReferralHistory(db.Model):
+    """Who did what to a referral, when and why: the referral's part of the case timeline."""
+
+    __tablename__ = "referral_history"
+    __scoped__ = True
+    __table_args__ = (Index("ix_referral_history_case", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AgencyCapacity(db.Model):
+    """Shelter places in use at an agency; changed only by conditional UPDATEs (no lost places)."""
+
+    __tablename__ = "agency_capacity"
+
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    places_in_use: Mapped[int] = mapped_column(Integer, default=0, nullable=False)

@@ -1,0 +1,51 @@
+"""Home panels: new referrals for the receiving agency, outcomes for the sender, the region's
+unanswered referrals for coordinators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from referral.access.permissions import Role
+from referral.access.scope import Actor
+from referral.extensions import db
+from referral.home.panels import register_panel
+from referral.referrals.lifecycle import CLOSED_STATES, Status
+from referral.referrals.models import Referral
+
+
+@register_panel("referral_inbox", template="referrals/_panel_inbox.html",
+                roles={Role.OFFICER, Role.AGENCY_MANAGER}, order=20)
+def inbox_panel(actor: Actor) -> dict[str, Any]:
+    rows = db.session.execute(
+        select(Referral).where(Referral.receiver_agency_id == actor.agency_id,
+                               Referral.status == Status.SENT)
+        .order_by(Referral.deadline_at).limit(5)
+    ).scalars().all()
+    count = len(db.session.execute(
+        select(Referral.id).where(Referral.receiver_agency_id == actor.agency_id,
+                                  Referral.status == Status.SENT)).all())
+    return {"referrals": rows, "count": count}
+
+
+@register_panel("referral_outcomes", template="referrals/_panel_outbox.html",
+                roles={Role.OFFICER, Role.AGENCY_MANAGER}, order=25)
+def outbox_panel(actor: Actor) -> dict[str, Any]:
+    rows = db.session.execute(
+        select(Referral).where(Referral.sender_agency_id == actor.agency_id,
+                               Referral.status.in_(sorted(CLOSED_STATES)))
+        .order_by(Referral.closed_at.desc(), Referral.id.desc()).limit(5)
+    ).scalars().all()
+    return {"referrals": rows}
+
+
+@register_panel("referral_region", template="referrals/_panel_region.html",
+                roles={Role.COORDINATOR}, order=20)
+def region_panel(actor: Actor) -> dict[str, Any]:
+    # Counted by the database: the region's expired referrals of a decade are thousands of rows.
+    counts = dict(db.session.execute(
+        select(Referral.status, func.count()).where(
+            Referral.status.in_([Status.SENT, Status.EXPIRED])).group_by(Referral.status)
+    ).tuples().all())
+    return {"unanswered": counts.get(Status.SENT, 0), "expired": counts.get(Status.EXPIRED, 0)}

@@ -1,0 +1,142 @@
+"""Authorized reads of referrals: one referral, inbox, outbox, a region's list, a case's list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from referral.access.permissions import Permission, role_can
+from referral.access.scope import Actor
+from referral.audit import service as audit
+from referral.errors import NotVisible
+from referral.extensions import db
+from referral.models_base import utcnow
+from referral.referrals.acting import scoped
+from referral.referrals.lifecycle import OPEN_STATES, Status
+from referral.referrals.models import Referral, ReferralConsent, ReferralHistory
+
+
+def load_referral(referral_id: int, *, fresh: bool = True) -> Referral:
+    """The referral if the current actor's scope lets them see it, else NotVisible (no audit).
+
+    Read from the database each time (populate_existing): a move another transaction made, or
+    one this transaction rolled back to a savepoint, must not be hidden by the identity map.
+    """
+    query = select(Referral).where(Referral.id == referral_id)
+    if fresh:
+        query = query.execution_options(populate_existing=True)
+    referral = db.session.execute(query).scalar_one_or_none()
+    if referral is None:
+        raise NotVisible("referral", referral_id)
+    return referral
+
+
+@scoped
+def get_referral_for(actor: Actor, referral_id: int) -> Referral:
+    """A referral the actor may see; the read is audited. Missing and forbidden both 404."""
+    referral = load_referral(referral_id)
+    audit.record("referral.view", object_type="referral", object_id=referral.id,
+                 details={"case_id": referral.case_id})
+    return referral
+
+
+@scoped
+def get_consent_for(actor: Actor, referral_id: int) -> ReferralConsent | None:
+    return db.session.execute(
+        select(ReferralConsent).where(ReferralConsent.referral_id == referral_id)
+    ).scalar_one_or_none()
+
+
+def _audit_list(name: str, count: int) -> None:
+    audit.record("referral.list", object_type="referral", details={"list": name, "count": count})
+
+
+@scoped
+def list_inbox_for(actor: Actor, *, limit: int = 200) -> list[Referral]:
+    """Open referrals to the actor's agency: new ones first, the nearest deadline first."""
+    if not role_can(actor.role, Permission.REFERRAL_RESPOND) or actor.agency_id is None:
+        return []
+    rows = db.session.execute(
+        select(Referral).options(joinedload(Referral.sender_agency))
+        .where(Referral.receiver_agency_id == actor.agency_id,
+               Referral.status.in_(sorted(OPEN_STATES)))
+        .order_by(sql_case((Referral.status == Status.SENT, 0), else_=1),
+                  Referral.deadline_at, Referral.id)
+        .limit(limit)
+    ).scalars().all()
+    _audit_list("inbox", len(rows))
+    return list(rows)
+
+
+@scoped
+def list_outbox_for(actor: Actor, *, status: str | None = None, limit: int = 200
+                    ) -> list[Referral]:
+    """Everything the actor's agency sent, newest first, with its state and outcome."""
+    if not role_can(actor.role, Permission.REFERRAL_SEND) or actor.agency_id is None:
+        return []
+    query = (select(Referral).options(joinedload(Referral.receiver_agency))
+             .where(Referral.sender_agency_id == actor.agency_id)
+             .order_by(Referral.sent_at.desc(), Referral.id.desc()).limit(limit))
+    if status:
+        query = query.where(Referral.status == status)
+    rows = db.session.execute(query).scalars().all()
+    _audit_list("outbox", len(rows))
+    return list(rows)
+
+
+@scoped
+def list_region_referrals_for(actor: Actor, *, limit: int = 200) -> list[Referral]:
+    """For coordinators: referrals of their regions needing attention (unanswered, expired,
+    escalated), nearest deadline first."""
+    if not role_can(actor.role, Permission.REFERRAL_COORDINATE):
+        return []
+    rows = db.session.execute(
+        select(Referral)
+        .where(or_(Referral.status.in_([Status.SENT, Status.EXPIRED]),
+                   Referral.escalated_at.is_not(None) & Referral.status.in_(sorted(OPEN_STATES))))
+        .order_by(sql_case((Referral.status == Status.EXPIRED, 0), else_=1),
+                  Referral.deadline_at, Referral.id)
+        .limit(limit)
+    ).scalars().all()
+    _audit_list("region", len(rows))
+    return list(rows)
+
+
+@scoped
+def list_case_referrals_for(actor: Actor, case_id: int) -> list[Referral]:
+    """Referrals of one case the actor may see (for the case page)."""
+    rows = db.session.execute(
+        select(Referral).where(Referral.case_id == case_id).order_by(Referral.sent_at.desc())
+    ).scalars().all()
+    return list(rows)
+
+
+@scoped
+def list_history_for(actor: Actor, referral_id: int) -> list[ReferralHistory]:
+    return list(db.session.execute(
+        select(ReferralHistory).where(ReferralHistory.referral_id == referral_id)
+        .order_by(ReferralHistory.at, ReferralHistory.id)
+    ).scalars())
+
+
+@scoped
+def case_timeline_for(actor: Actor, case_id: int) -> list[ReferralHistory]:
+    """The referral moves of a case, oldest first, for the case timeline."""
+    return list(db.session.execute(
+        select(ReferralHistory).where(ReferralHistory.case_id == case_id)
+        .order_by(ReferralHistory.at, ReferralHistory.id)
+    ).scalars())
+
+
+@scoped
+def count_new_for(actor: Actor, *, now: datetime | None = None) -> tuple[int, int]:
+    """(new referrals awaiting an answer, of which overdue) for the actor's agency."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(Referral.deadline_at).where(Referral.receiver_agency_id == actor.agency_id,
+                                           Referral.status == Status.SENT)
+    ).scalars().all()
+    return len(rows), sum(1 for d in rows if d <= now)

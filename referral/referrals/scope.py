@@ -1,0 +1,117 @@
+"""Who sees which referral, and what an accepted referral shares of its case.
+
+A referral is seen by its sending and receiving agencies and by coordinators of the case's region;
+a referral of a restricted case only by users named on the case; administrators see none.
+Rules use table columns in their subqueries so that one rule never re-applies another.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from referral.access.permissions import Role
+from referral.access.scope import Actor, register_scope
+from referral.cases.models import Case, CaseMember
+from referral.cases.scope import DATA_CATEGORIES, register_case_sharing, register_category_source
+from referral.extensions import db
+from referral.models_base import utcnow
+from referral.referrals.lifecycle import SHARED_STATES
+from referral.referrals.models import Referral, ReferralConsent, ReferralHistory
+
+_cases = Case.__table__
+_members = CaseMember.__table__
+_referrals = Referral.__table__
+_consents = ReferralConsent.__table__
+
+
+def _case_open_to(case_id: Any, actor: Actor, *regions_only: str) -> ColumnElement[bool]:
+    """The case is not restricted, or restricted with the actor named (optionally: in a region).
+
+    Written against the few restricted ids (and, for regions, as a correlated EXISTS on the
+    case) rather than "case_id IN (every open case)", which made PostgreSQL hash a million ids
+    or a region's hundred thousand for a single inbox (docs/performance.md). Same rule.
+    """
+    named = select(_members.c.case_id).where(_members.c.user_id == actor.user_id)
+    if regions_only:
+        c = _cases.alias("scope_referral_case")
+        return (select(c.c.id).where(
+            c.c.id == case_id, c.c.region_code.in_(sorted(regions_only)),
+            or_(c.c.restricted.is_(False), c.c.id.in_(named)),
+        ).correlate_except(c).exists())
+    sealed = select(_cases.c.id).where(_cases.c.restricted.is_(True))
+    return or_(case_id.not_in(sealed), case_id.in_(named))
+
+
+def referral_rule(actor: Actor, c: Any) -> ColumnElement[bool]:
+    """The visibility rule over the columns ``c`` (the mapped class or its table's ``.c``)."""
+    if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
+        return false()
+    if actor.role == Role.COORDINATOR:
+        if not actor.region_ids:
+            return false()
+        return _case_open_to(c.case_id, actor, *actor.region_ids)
+    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
+        return and_(
+            or_(c.sender_agency_id == actor.agency_id, c.receiver_agency_id == actor.agency_id),
+            _case_open_to(c.case_id, actor),
+        )
+    return false()
+
+
+def visible_referral_ids(actor: Actor) -> Select[Any]:
+    return select(_referrals.c.id).where(referral_rule(actor, _referrals.c))
+
+
+@register_scope(Referral)
+def referral_visible(actor: Actor) -> ColumnElement[bool]:
+    return referral_rule(actor, Referral)
+
+
+@register_scope(ReferralConsent)
+def consent_visible(actor: Actor) -> ColumnElement[bool]:
+    return ReferralConsent.referral_id.in_(visible_referral_ids(actor))
+
+
+@register_scope(ReferralHistory)
+def history_visible(actor: Actor) -> ColumnElement[bool]:
+    return ReferralHistory.referral_id.in_(visible_referral_ids(actor))
+
+
+@register_case_sharing
+def cases_shared_by_referral(actor: Actor) -> Select[Any]:
+    """An agency that has taken up a referral sees its case (within consent, below)."""
+    return select(_referrals.c.case_id).where(
+        _referrals.c.receiver_agency_id == actor.agency_id,
+        _referrals.c.status.in_(sorted(SHARED_STATES)),
+    )
+
+
+@register_category_source
+def consented_categories(actor: Actor, case_id: int) -> set[str]:
+    """Categories the survivor consented to share with the actor's agency, while consent lasts.
+
+    Without consent (or once it is withdrawn or ended) the agency reads only the referral itself.
+    """
+    if actor.agency_id is None:
+        return set()
+    now = utcnow()
+    rows = db.session.execute(
+        select(_consents.c.categories)
+        .join(_referrals, _referrals.c.id == _consents.c.referral_id)
+        .where(
+            _referrals.c.case_id == case_id,
+            _referrals.c.receiver_agency_id == actor.agency_id,
+            _referrals.c.status.in_(sorted(SHARED_STATES)),
+            _consents.c.shared_with_agency_id == actor.agency_id,
+            _consents.c.consented.is_(True),
+            _consents.c.withdrawn_at.is_(None),
+            or_(_consents.c.valid_until.is_(None), _consents.c.valid_until > now),
+        )
+    ).scalars()
+    found: set[str] = set()
+    for categories in rows:
+        found |= set(categories or ())
+    return found & set(DATA_CATEGORIES)

@@ -1,0 +1,73 @@
+"""The benchmark's data generator, at a tiny scale on SQLite: counts, references, the audit chain.
+
+No timing here: the benchmark itself (python -m bench.run) is never part of the test run.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate, make_app, read_meta
+from referral.cases.iin import parse_iin
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    path = tmp_path_factory.mktemp("bench") / "bench.sqlite"
+    result = generate(f"sqlite:///{path}", scale=0.0005, quiet=True,
+                      anchor=datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    return path, result
+
+
+def test_counts_follow_the_scale_and_the_plan(generated: tuple[Path, dict]) -> None:
+    path, result = generated
+    counts = result["counts"]
+    assert counts["cases"] == 500 and counts["audit_events"] == 5000
+    assert counts["regions"] == 20 and counts["districts"] == 200
+    db = sqlite3.connect(path)
+    for table in ("cases", "people", "case_participants", "incidents", "referrals",
+                  "notifications", "audit_events"):
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] >= counts[table]
+    assert 2 * counts["cases"] <= counts["people"] <= 4 * counts["cases"]
+    assert 1.5 * counts["cases"] <= counts["referrals"] <= 2.5 * counts["cases"]
+    statuses = {s for (s,) in db.execute("SELECT DISTINCT status FROM referrals")}
+    assert {"sent", "accepted", "in_progress", "completed", "declined", "expired"} <= statuses
+
+
+def test_every_reference_points_at_a_row(generated: tuple[Path, dict]) -> None:
+    path, _result = generated
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    references = [r for (r,) in db.execute("SELECT reference FROM cases")]
+    assert len(set(references)) == len(references)
+
+
+def test_iins_are_synthetic_but_valid(generated: tuple[Path, dict]) -> None:
+    path, _result = generated
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT iin, birth_date, sex FROM people WHERE iin IS NOT NULL").fetchall()
+    assert rows
+    for iin, born, sex in rows[:300]:
+        info = parse_iin(iin)
+        assert info.birth_date.isoformat() == born and info.sex == sex
+
+
+def test_the_audit_chain_verifies_and_the_due_referrals_wait(generated: tuple[Path, dict]
+                                                             ) -> None:
+    path, _result = generated
+    from referral.audit.service import verify_chain
+
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        report = verify_chain()
+    assert report.ok and report.rows_checked >= 5000
+    meta = read_meta(app)
+    assert meta["anchor"].startswith("2026-06-01T09:00") and meta["due"] == 1
+    db = sqlite3.connect(path)
+    due = db.execute("SELECT count(*) FROM referrals WHERE status = 'sent' AND deadline_at <= ?",
+                     (meta["anchor"].replace("T", " ")[:19],)).fetchone()[0]
+    assert due == 1

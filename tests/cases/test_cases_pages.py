@@ -1,0 +1,183 @@
+"""Wiring of the case pages: each renders, and the main flows go through the views."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from referral.cases.models import CaseParticipant
+from referral.extensions import db
+from tests.cases import factories as f
+from tests.fixtures import actor, fresh, login
+
+
+def test_pages_render_for_the_owner(world, client):
+    police = actor(world["officer"])
+    case, members = f.family_case(police)
+    db.session.commit()
+    login(client, world["officer"])
+    for url in ("/cases", "/", f"/cases/{case.id}", f"/cases/{case.id}/edit",
+                f"/cases/{case.id}/people/new", f"/cases/{case.id}/incidents/new",
+                f"/cases/{case.id}/risk/new", f"/cases/{case.id}/measures/new",
+                f"/cases/{case.id}/restriction", "/cases/access-requests",
+                f"/cases/people/{members['survivor'].id}/edit",
+                f"/cases/people/{members['survivor'].id}/safe-contact"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    assert "no-store" in client.get(f"/cases/{case.id}").headers["Cache-Control"]
+
+
+def _person_form(**fields):
+    data = {"role": "alleged_offender", "surname": "Testov", "given_name": "Marat",
+            "sex": "male", "birth_date": "1990-01-15", "iin": "900115399904",
+            "relationship_to_offender": "self"}
+    data.update(fields)
+    return data
+
+
+def test_a_duplicate_in_another_agency_shows_only_its_name(world, client):
+    police = actor(world["officer"])
+    hidden_case, _m = f.family_case(police)
+    other = actor(world["other"])
+    case = f.open_case(other, "KZ-43")
+    db.session.commit()
+    login(client, world["other"])
+    page = client.post(f"/cases/{case.id}/people/new", data=_person_form()).get_data(True)
+    assert "A matching person is known to Police A" in page
+    assert hidden_case.reference not in page and f"/cases/{hidden_case.id}" not in page
+    assert "Ask Police A for access" in page
+    # the typed details are kept in the form
+    assert 'value="Testov"' in page and 'value="900115399904"' in page
+    sent = client.post(f"/cases/{case.id}/access-requests", data={
+        "agency_id": world["police"].id, "surname": "Testov", "given_name": "Marat",
+        "birth_date": "1990-01-15", "iin": "900115399904", "reason": "Same man"})
+    assert sent.status_code == 302
+    saved = client.post(f"/cases/{case.id}/people/new", data=_person_form(confirm_new="1"))
+    assert saved.status_code == 302
+    fresh()
+    from tests.cases.factories import as_system
+
+    with as_system():
+        assert db.session.execute(select(CaseParticipant).where(
+            CaseParticipant.case_id == case.id)).unique().scalar_one().role == "alleged_offender"
+
+
+def test_a_visible_duplicate_can_be_reused(world, client):
+    police = actor(world["officer"])
+    first, members = f.family_case(police)
+    case = f.open_case(police)
+    db.session.commit()
+    login(client, world["officer"])
+    page = client.post(f"/cases/{case.id}/people/new", data=_person_form()).get_data(True)
+    assert "This person may already be known" in page and "Testov Marat" in page
+    client.post(f"/cases/{case.id}/people/new",
+                data=_person_form(use_person=members["offender"].person_id))
+    fresh()
+    from tests.cases.factories import as_system
+
+    with as_system():
+        linked = db.session.execute(select(CaseParticipant).where(
+            CaseParticipant.case_id == case.id)).unique().scalar_one()
+    assert linked.person_id == members["offender"].person_id
+
+
+def test_iin_mistakes_are_shown_beside_the_field(world, client):
+    case = f.open_case(actor(world["officer"]))
+    db.session.commit()
+    login(client, world["officer"])
+    page = client.post(f"/cases/{case.id}/people/new",
+                       data=_person_form(iin="900115399905")).get_data(True)
+    assert 'id="iin-err"' in page and "last digit of the IIN" in page
+    page = client.post(f"/cases/{case.id}/people/new",
+                       data=_person_form(birth_date="1990-01-16")).get_data(True)
+    assert "different date of birth" in page
+
+
+def test_second_save_is_refused_and_both_versions_are_shown(world, client):
+    police = actor(world["officer"])
+    case = f.open_case(police)
+    db.session.commit()
+    version = case.version
+    login(client, world["officer"])
+    first = client.post(f"/cases/{case.id}/edit", data={
+        "version": version, "region_code": "KZ-75", "address": "Their address"})
+    assert first.status_code == 302
+    second = client.post(f"/cases/{case.id}/edit", data={
+        "version": version, "region_code": "KZ-75", "address": "My address"})
+    page = second.get_data(True)
+    assert second.status_code == 200
+    assert "Someone else saved this" in page
+    assert "Their address" in page and "My address" in page
+
+
+def test_search_is_a_post_and_is_audited_without_the_terms(world, client):
+    from referral.audit.models import AuditEvent
+    from tests.cases.factories import as_system
+
+    police = actor(world["officer"])
+    case, _m = f.family_case(police)
+    db.session.commit()
+    login(client, world["officer"])
+    assert client.get("/cases/search").status_code == 405
+    page = client.post("/cases/search", data={"term": "Тестова Айгүл"}).get_data(True)
+    assert case.reference in page
+    page = client.post("/cases/search", data={"term": "850722499909"}).get_data(True)
+    assert case.reference in page
+    page = client.post("/cases/search", data={"term": case.reference}).get_data(True)
+    assert f"/cases/{case.id}" in page
+    fresh()
+    with as_system():
+        rows = db.session.execute(select(AuditEvent).where(
+            AuditEvent.action == "case.search")).scalars().all()
+    assert [r.details["kind"] for r in rows] == ["name", "iin", "reference"]
+    assert all("850722499909" not in str(r.details) and "Тест" not in str(r.details)
+               for r in rows)
+
+
+def test_the_list_filters_and_pages_with_a_constant_number_of_queries(world, client, app):
+    from sqlalchemy import event
+
+    police = actor(world["officer"])
+    for _ in range(30):
+        f.open_case(police)
+    db.session.commit()
+    login(client, world["officer"])
+    client.get("/cases")  # warm up: the first request after login records the session's use
+    counts = []
+    for n in (1, 2):
+        seen = []
+
+        def count(_conn, _cursor, statement, *_args, seen=seen, **_kw):
+            seen.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            page = client.get(f"/cases?status=open&sort=oldest&page={n}").get_data(True)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        counts.append(len(seen))
+    assert counts[0] == counts[1]
+    assert "Page 2 of 2" in page
+    assert "0 cases" in client.get("/cases?status=closed").get_data(True)
+
+
+def test_a_shared_agency_sees_only_the_categories_granted(world, client):
+    from referral.cases import access_requests, incidents
+
+    police = actor(world["officer"])
+    case, _m = f.family_case(police)
+    incidents.record_incident(police, case.id, f.incident_input())
+    other = actor(world["other"])
+    own = f.open_case(other, "KZ-43")
+    [req] = access_requests.request_access(other, from_case_id=own.id,
+                                           agency_id=world["police"].id, person=f.OFFENDER,
+                                           reason="r")
+    access_requests.decide_access_request(actor(world["manager"]), req.id, grant=True,
+                                          categories=("incident_details",))
+    db.session.commit()
+    login(client, world["other"])
+    page = client.get(f"/cases/{case.id}").get_data(True)
+    assert case.reference in page and 'id="incidents"' in page
+    assert "Testova" not in page and "850722499909" not in page and 'id="people"' not in page
+    assert 'id="risk"' not in page

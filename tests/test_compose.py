@@ -1,0 +1,179 @@
+"""docker-compose.yml, Dockerfile and .env.example: checked as files (no Docker engine here)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+
+import pytest
+import yaml
+
+from referral.config import environment_overrides
+from referral.paths import PROJECT_ROOT
+
+APP_SERVICES = ("web", "worker", "beat", "migrate")
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text("utf-8"))
+
+
+def _command(service: dict) -> str:
+    command = service.get("command", "")
+    return " ".join(command) if isinstance(command, list) else command
+
+
+def _test(service: dict) -> str:
+    test = service["healthcheck"]["test"]
+    return " ".join(test) if isinstance(test, list) else test
+
+
+def test_services(compose):
+    assert set(compose["services"]) == {"web", "worker", "beat", "migrate", "db", "redis"}
+
+
+def test_commands(compose):
+    s = compose["services"]
+    assert re.search(r"^gunicorn .*referral:create_app\(\)", _command(s["web"]))
+    assert re.search(r"^celery -A workers\.make_celery worker\b", _command(s["worker"]))
+    assert re.search(r"^celery -A workers\.make_celery beat\b", _command(s["beat"]))
+    assert re.search(r"\bflask .*\bdb upgrade$", _command(s["migrate"]))
+    assert s["migrate"].get("restart") == "no"
+
+
+def test_exactly_one_beat(compose):
+    beats = [name for name, svc in compose["services"].items() if " beat" in _command(svc)]
+    assert beats == ["beat"]
+    assert compose["services"]["beat"].get("deploy", {}).get("replicas", 1) == 1
+    assert "beat" not in _command(compose["services"]["worker"]).split()
+    assert "-B" not in _command(compose["services"]["worker"]).split()
+
+
+def test_app_services_wait_for_migrations_and_healthy_backends(compose):
+    s = compose["services"]
+    for name in ("web", "worker", "beat"):
+        deps = s[name]["depends_on"]
+        assert deps["migrate"]["condition"] == "service_completed_successfully", name
+        assert deps["db"]["condition"] == "service_healthy", name
+        assert deps["redis"]["condition"] == "service_healthy", name
+    assert s["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_healthchecks(compose):
+    s = compose["services"]
+    assert "/health" in _test(s["web"])
+    assert "pg_isready" in _test(s["db"])
+    assert "redis-cli ping" in _test(s["redis"])
+
+
+def test_storage(compose):
+    s = compose["services"]
+    assert s["db"]["image"].startswith("postgres")
+    assert s["redis"]["image"].startswith("redis")
+    assert "--appendonly yes" in _command(s["redis"])
+    db_volume = [v for v in s["db"]["volumes"] if v.endswith(":/var/lib/postgresql/data")]
+    assert db_volume and db_volume[0].split(":")[0] in compose["volumes"]
+    redis_volume = [v for v in s["redis"]["volumes"] if v.endswith(":/data")]
+    assert redis_volume and redis_volume[0].split(":")[0] in compose["volumes"]
+
+
+def test_app_services_read_env_and_run_in_production(compose):
+    for name in APP_SERVICES:
+        svc = compose["services"][name]
+        assert svc["env_file"] in (".env", [".env"]), name
+        env = svc["environment"]
+        assert env["REFERRAL_ENV"] == "production"
+        assert env["DATABASE_URL"].startswith("postgresql")
+        assert env["REDIS_URL"].startswith("redis://redis:")
+        assert svc.get("build") == "."
+
+
+def test_no_secret_is_written_into_the_compose_file(compose):
+    text = (PROJECT_ROOT / "docker-compose.yml").read_text("utf-8")
+    assert "SECRET_KEY" not in text or "${SECRET_KEY" in text
+    password = compose["services"]["db"]["environment"]["POSTGRES_PASSWORD"]
+    assert password.startswith("${POSTGRES_PASSWORD")
+
+
+def _dockerfile() -> list[str]:
+    text = (PROJECT_ROOT / "Dockerfile").read_text("utf-8").replace("\\\n", " ")
+    return [line.strip() for line in text.splitlines()
+            if line.strip() and not line.strip().startswith("#")]
+
+
+def test_dockerfile():
+    lines = _dockerfile()
+    assert lines[0] == "FROM python:3.11-slim"
+    runs = " ".join(line for line in lines if line.startswith("RUN "))
+    assert re.search(r"pip install \.(\s|$)", runs)
+    assert "|| true" not in runs, "a failed install must fail the build"
+    assert "pybabel compile" in runs
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+
+
+def test_files_that_docker_and_compose_reference_exist(compose):
+    for line in _dockerfile():
+        if line.startswith("COPY "):
+            for source in shlex.split(line)[1:-1]:
+                if not source.startswith("--"):
+                    assert (PROJECT_ROOT / source).exists(), source
+    assert (PROJECT_ROOT / ".env.example").exists()
+    assert (PROJECT_ROOT / "workers" / "make_celery.py").exists()
+    assert (PROJECT_ROOT / "migrations" / "env.py").exists()
+    for name in APP_SERVICES:
+        assert compose["services"][name]["build"] == "."
+
+
+class _Recorder(dict):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def get(self, key, default=None):
+        self.seen.add(key)
+        return default
+
+    def __getitem__(self, key):
+        self.seen.add(key)
+        raise KeyError(key)
+
+
+def test_env_example_documents_every_variable():
+    example = (PROJECT_ROOT / ".env.example").read_text("utf-8")
+    documented = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", example, re.M))
+    recorder = _Recorder()
+    environment_overrides(recorder)
+    compose_vars = set(re.findall(r"\$\{([A-Z0-9_]+)",
+                                  (PROJECT_ROOT / "docker-compose.yml").read_text("utf-8")))
+    needed = recorder.seen | compose_vars | {"REFERRAL_ENV", "SECRET_KEY"}
+    assert needed - documented == set()
+    for line in example.splitlines():
+        if line.startswith(("SECRET_KEY=", "POSTGRES_PASSWORD=", "SMTP_PASSWORD=")):
+            value = line.split("=", 1)[1]
+            assert value == "" or "change-me" in value, line
+
+
+def test_environment_settings_reach_the_config(monkeypatch, tmp_path):
+    from datetime import timedelta
+
+    from referral import create_app
+
+    monkeypatch.delenv("REFERRAL_ENV", raising=False)
+    monkeypatch.setenv("REFERRAL_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SESSION_IDLE_MINUTES", "10")
+    monkeypatch.setenv("SESSION_LIFETIME_HOURS", "4")
+    monkeypatch.setenv("TRUSTED_PROXIES", "1")
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db:5432/referral")
+    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
+    app = create_app()
+    assert app.config["SESSION_IDLE_TIMEOUT"] == timedelta(minutes=10)
+    assert app.config["SESSION_ABSOLUTE_LIFETIME"] == timedelta(hours=4)
+    assert app.config["PERMANENT_SESSION_LIFETIME"] == timedelta(hours=4)
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db:5432/referral"
+    assert app.config["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+    client = app.test_client()
+    response = client.get("/no-such-page", headers={"X-Forwarded-Proto": "https",
+                                                    "X-Forwarded-For": "203.0.113.9"})
+    assert response.status_code == 404
