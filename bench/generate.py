@@ -1,6 +1,7 @@
 """Synthetic national dataset: a decade of referrals in Kazakhstan, bulk-loaded.
 
-    .venv/bin/python -m bench.generate --database-url postgresql://postgres@127.0.0.1/bench --scale 1
+    .venv/bin/python -m bench.generate --scale 1 \
+        --database-url postgresql://postgres@127.0.0.1/bench
     .venv/bin/python -m bench.generate --database-url sqlite:////tmp/bench.sqlite --scale 0.01
 
 Scale 1 is 20 regions, 200 districts, ~1,800 agencies, 1,000,000 cases, ~2.9 M people,
@@ -701,7 +702,7 @@ def _referral(world: World, w: dict[str, Writer], rng: random.Random, i: int, k:
     return status in SHARED
 
 
-# --- audit: a decade of hash-chained rows ----------------------------------------------------------
+# --- audit: a decade of hash-chained rows ---------------------------------------------------------
 
 AUDIT_ACTIONS = (("case.view", 0.33), ("case.list", 0.15), ("referral.view", 0.1),
                  ("referral.list", 0.1), ("login", 0.08), ("case.search", 0.05),
@@ -779,7 +780,7 @@ def write_audit(world: World, sink: Sink) -> dict[str, int]:
     return {"audit_events": w.count}
 
 
-# --- PostgreSQL: drop and restore secondary indexes around the load --------------------------------
+# --- PostgreSQL: drop and restore secondary indexes around the load -------------------------------
 
 
 def pg_dsn(url: str) -> str:
@@ -914,14 +915,13 @@ def write_meta(app: Any, world: World, timings: dict[str, float], counts: dict[s
     meta = {"anchor": at(world.anchor).isoformat(), "scale": world.scale, "seed": world.seed,
             "due": world.due, "timings": timings, "counts": counts, "password": PASSWORD,
             "plan": world.totals}
-    with app.app_context():
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("CREATE TABLE IF NOT EXISTS bench_meta (key VARCHAR(40) "
-                                 "PRIMARY KEY, value TEXT)"))
-            conn.execute(sa.text("DELETE FROM bench_meta"))
-            for key, value in meta.items():
-                conn.execute(sa.text("INSERT INTO bench_meta (key, value) VALUES (:k, :v)"),
-                             {"k": key, "v": json.dumps(value)})
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS bench_meta (key VARCHAR(40) "
+                             "PRIMARY KEY, value TEXT)"))
+        conn.execute(sa.text("DELETE FROM bench_meta"))
+        for key, value in meta.items():
+            conn.execute(sa.text("INSERT INTO bench_meta (key, value) VALUES (:k, :v)"),
+                         {"k": key, "v": json.dumps(value)})
 
 
 def read_meta(app: Any) -> dict[str, Any]:
@@ -1049,9 +1049,8 @@ def generate(url: str, *, scale: float, seed: int = 2026, workers: int = 2,
         timings["vacuum_analyze"] = time.perf_counter() - t
         say(f"sequences set, vacuum analyse in {timings['vacuum_analyze']:.0f} s")
     else:
-        with app.app_context():
-            with db.engine.begin() as conn:
-                conn.execute(sa.text("ANALYZE"))
+        with app.app_context(), db.engine.begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
     t = time.perf_counter()
     settled = settle(make_app(url), world)
     timings["settle"] = time.perf_counter() - t

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -58,6 +59,12 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_region_status", "region_code", "status"),
         Index("ix_cases_owner_status", "owner_agency_id", "status"),
+        # Found by the benchmark (migration 0006): active cases of a region, an officer's scope.
+        Index("ix_cases_region_active", "region_code", "id",
+              postgresql_where=text("status <> 'closed'"), sqlite_where=text("status <> 'closed'")),
+        Index("ix_cases_owner_ids", "owner_agency_id", "id"),
+        Index("ix_cases_sealed", "id", postgresql_where=text("restricted"),
+              sqlite_where=text("restricted")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

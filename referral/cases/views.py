@@ -209,6 +209,7 @@ def detail(case_id: int) -> str:
         assessments = risk.list_assessments(actor, case.id)
         context["assessments"] = assessments
         context["trend"] = risk.trend(assessments)
+    context["referrals"] = _case_referrals(actor, case.id)
     context["notes"] = notes.list_notes(actor, case)
     context["timeline"] = [(e, describe(e)) for e in cases.list_timeline(actor, case)]
     status_form = StatusForm()
@@ -509,3 +510,10 @@ def decide_access(request_id: int) -> Response:
 # --- incidents, risk, measures, notes: see views_work.py -----------------------------------------
 
 from referral.cases import views_work  # noqa: E402,F401  (registers the remaining routes on bp)
+
+
+def _case_referrals(actor: Any, case_id: int) -> list[Any]:
+    """The case's referrals, for its page (imported late: referrals build on cases)."""
+    from referral.referrals.queries import list_case_referrals_for
+
+    return list_case_referrals_for(actor, case_id)

@@ -93,7 +93,8 @@ register_kind("referral.deadline_extended", _l("Deadline of referral %(reference
               _l("The deadline for answering this referral was extended."),
               ("receiver_agency",), email=False)
 register_kind("referral.escalated", _l("Referral %(reference)s escalated"),
-              _l("A referral was escalated to the coordinator."), ("region_coordinators",))
+              _l("A referral was escalated by the coordinator and needs the manager's attention."),
+              ("receiver_agency_managers", "region_coordinators"))
 register_kind("referral.consent_withdrawn", _l("Consent withdrawn for referral %(reference)s"),
               _l("The survivor withdrew consent to share information for this referral."),
               ("receiver_agency",), mailbox=True)

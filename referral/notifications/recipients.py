@@ -176,6 +176,9 @@ def _audience(name: str, event: OutboxEvent, subject: Subject) -> tuple[set[int]
         if assignee:
             return _one(assignee), set()
         return _agency_staff(_value("receiver_agency_id", event, subject)), set()
+    if name == "receiver_agency_managers":
+        return _agency_staff(_value("receiver_agency_id", event, subject),
+                             roles=(Role.AGENCY_MANAGER.value,)), set()
     if name == "owner_agency_managers":
         return _agency_staff(_value("owner_agency_id", event, subject),
                              roles=(Role.AGENCY_MANAGER.value,)), set()

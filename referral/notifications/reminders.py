@@ -271,4 +271,13 @@ def run_all(*, now: datetime) -> dict[str, int]:
             "measures": remind_measures_ending(now=now),
             "high_risk": escalate_high_risk_cases(now=now),
             "digests": send_daily_digests(now=now),
+            "conference_actions": _sweep_conference_actions(now=now),
         }
+
+
+def _sweep_conference_actions(*, now: datetime) -> int:
+    """Case-conference actions due soon or overdue (the coordination domain owns the rule)."""
+    from referral.coordination.actions import sweep_action_reminders
+
+    result = sweep_action_reminders(now=now)
+    return result if isinstance(result, int) else len(result or ())

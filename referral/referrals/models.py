@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -35,6 +36,10 @@ class Referral(db.Model):
         Index("ix_referrals_inbox", "receiver_agency_id", "status", "deadline_at"),
         Index("ix_referrals_outbox", "sender_agency_id", "status"),
         Index("ix_referrals_status_deadline", "status", "deadline_at"),
+        Index("ix_referrals_receiver_cases", "receiver_agency_id", "status", "case_id"),
+        Index("ix_referrals_previous", "previous_referral_id",
+              postgresql_where=text("previous_referral_id IS NOT NULL"),
+              sqlite_where=text("previous_referral_id IS NOT NULL")),
         UniqueConstraint("sender_user_id", "idempotency_key", name="uq_referrals_idempotency"),
     )
 

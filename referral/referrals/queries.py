@@ -109,7 +109,9 @@ def list_region_referrals_for(actor: Actor, *, limit: int = 200) -> list[Referra
 def list_case_referrals_for(actor: Actor, case_id: int) -> list[Referral]:
     """Referrals of one case the actor may see (for the case page)."""
     rows = db.session.execute(
-        select(Referral).where(Referral.case_id == case_id).order_by(Referral.sent_at.desc())
+        select(Referral).where(Referral.case_id == case_id)
+        .options(joinedload(Referral.receiver_agency))
+        .order_by(Referral.sent_at.desc())
     ).scalars().all()
     return list(rows)
 

@@ -14,7 +14,7 @@ def register(app: Flask) -> None:
     database.init_engine_events()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
-                     compare_type=True)
+                     compare_type=True, include_object=database.include_object)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)

@@ -33,3 +33,15 @@ def init_engine_events() -> None:
         if conn.dialect.name == "sqlite" and conn.get_execution_options().get(
                 "sqlite_autobegin", True):
             conn.exec_driver_sql("BEGIN")
+
+
+# Indexes that exist only in one database's migrations (e.g. PostgreSQL's trigram index for name
+# search); the models cannot express them portably, so schema comparison leaves them out.
+DATABASE_ONLY_INDEXES = frozenset({"ix_people_name_key_trgm"})
+
+
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Alembic hook: skip the database-specific indexes above when comparing schemas."""
+    return not (type_ == "index" and name in DATABASE_ONLY_INDEXES)
