@@ -23,7 +23,7 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 
 translations: $(STAMP)
 	@if ls referral/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/pybabel compile -f -q -d referral/translations; fi
+		$(BIN)/pybabel compile -f -d referral/translations >/dev/null; fi
 
 ## Set up and run web + Celery worker + beat with demo data on http://127.0.0.1:5000
 run: $(STAMP) translations
