@@ -124,7 +124,7 @@ def seed() -> DemoLogins:
             user, _ = accounts.create_user(
                 actor,
                 accounts.UserInput(email=email, full_name=name, agency_id=by_key[agency_key].id,
-                                   role=role, region_codes=regions, locale="en"),
+                                   role=role, region_codes=regions, locale=None),
                 initial_password=DEMO_PASSWORD,
             )
             user.must_change_password = False

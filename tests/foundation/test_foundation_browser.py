@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from referral.access.scope import acting_as, system_actor
 from referral.demo import DEMO_PASSWORD, demo_email, seed
@@ -45,12 +46,10 @@ def test_each_demo_role_logs_in_and_sees_its_home(demo, page, local, name, role,
     assert page.get_by_role("heading", level=1).inner_text() == f"Welcome, {name}"
     assert page.get_by_test_id("role").inner_text() == role
     if marker:
-        assert page.get_by_role("heading", name=marker).is_visible()
+        expect(page.get_by_role("heading", name=marker)).to_be_visible()
     if role != "administrator":
         assert page.get_by_role("link", name="Audit log").count() == 0
-    assert page.get_by_role("button", name="Log out").is_visible()
-
-
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
 def test_wrong_password_shows_a_clear_message(demo, page):
     _log_in(page, "police", "not the demo password")
     alert = page.get_by_role("alert")

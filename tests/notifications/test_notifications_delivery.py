@@ -77,6 +77,7 @@ def test_publishing_and_delivering_twice_changes_nothing(world, smtp):
 
 def test_agency_duty_mailbox_gets_its_own_copy(world, smtp):
     world["crisis_agency"].email = "duty@crisis.example.org"
+    world["crisis_agency"].languages = "en"  # a mailbox reads the agency's first language
     db.session.commit()
     _referral_sent(world)
     for delivery_id in _publish():
@@ -109,6 +110,7 @@ def test_email_is_in_the_recipients_language(world, smtp):
 def test_survivor_with_do_not_contact_is_never_messaged(world, smtp):
     """The app messages staff only: every automatic message goes to a staff or agency address."""
     world["crisis_agency"].email = "duty@crisis.example.org"
+    world["crisis_agency"].languages = "en"  # a mailbox reads the agency's first language
     db.session.commit()
     case, referral = _referral_sent(world)
     from referral.notifications import reminders

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from referral.extensions import db
 from tests.fixtures import PASSWORD, make_agency, make_user
@@ -122,4 +123,4 @@ def test_declined_for_capacity_and_referred_to_another_center(page, world):
     log_in(page, other_worker)
     page.goto("/referrals/inbox")
     page.get_by_role("link", name=second).click()
-    assert page.get_by_role("link", name="Earlier referral this one replaces").is_visible()
+    expect(page.get_by_role("link", name="Earlier referral this one replaces")).to_be_visible()
