@@ -70,10 +70,10 @@ def test_locked_account_shows_a_clear_message(demo, page):
 def test_logout_then_back_shows_no_personal_page(demo, page):
     _log_in(page, "social")
     page.wait_for_url(re.compile(r"/$"))
-    assert "Zhanna Tursynovna" in page.content()
+    expect(page.locator("body")).to_contain_text("Zhanna Tursynovna")
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r"/login"))
-    assert "You have logged out." in page.content()
+    expect(page.locator("body")).to_contain_text("You have logged out.")
     page.go_back()
     page.wait_for_load_state()
     assert "Zhanna Tursynovna" not in page.content()
