@@ -59,8 +59,16 @@ CATEGORY_LABELS = {
 
 
 def render_and_commit(template: str, **context: Any) -> str:
-    """Render, then commit the audit rows of the reads (rendering first keeps the loaded rows
-    from expiring and being fetched again one by one)."""
+    """Commit the audit rows of the reads and render.
+
+    GET pages commit first: their loaded rows do not expire (referral.web.hooks), and the audit
+    chain's lock is released before rendering instead of after, so concurrent case pages do not
+    queue on it for the rendering time (docs/performance.md). Other requests render first, which
+    keeps the loaded rows from expiring and being fetched again one by one.
+    """
+    if request.method in ("GET", "HEAD"):
+        db.session.commit()
+        return render_template(template, **context)
     html = render_template(template, **context)
     db.session.commit()
     return html
