@@ -143,8 +143,8 @@ def _criteria_for(actor: Actor) -> tuple[Any, ...]:
     """The loader criteria of every rule for one actor, built once and reused by each statement.
 
     Rules build SQL expressions only (never read data), so the result depends on the actor and
-    the registered rules alone; building them for every statement cost ~15 ms of Python per
-    query at 1M cases (docs/performance.md).
+    the registered rules alone; building them for every statement was a third of an inbox
+    request's time (docs/performance.md).
     """
     return tuple(
         with_loader_criteria(model, rule(actor), include_aliases=True)
