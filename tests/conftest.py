@@ -133,9 +133,11 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> str:
         return TEST_DATABASE_URL
     path = tmp_path_factory.mktemp("template") / "template.sqlite"
     _migrate(create_app(base_config(f"sqlite:///{path}")))
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.execute("PRAGMA journal_mode=DELETE")
+    # Everything into the main file, which stays in WAL mode (as a production database is after
+    # its first migration), so each test's copy needs no -wal file and no journal switch.
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
     return str(path)
 
 

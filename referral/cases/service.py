@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, insert, or_, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from referral.access.permissions import Permission, role_can
@@ -194,10 +194,9 @@ def next_reference(region_code: str, year: int) -> str:
     """KZ-<region number>-<year>-<6 digits>, from a per region and year counter.
 
     The counter moves by one atomic UPDATE … RETURNING in the action's own transaction: on
-    PostgreSQL the row lock orders concurrent requests; on SQLite the single writer does, and a
-    transaction that read before another committed gets "database is locked" and is run again
-    by ``run_action``. Creating the counter row races too: the loser's savepoint rolls back and
-    it bumps the winner's row.
+    PostgreSQL the row lock orders concurrent requests; on SQLite the single writer does
+    (``referral.web.transaction.run_action`` waits for it or runs the action again). Creating the
+    counter row races too: the loser's savepoint rolls back and it bumps the winner's row.
     """
     table = CaseSequence.__table__
     bump = (update(table).where(table.c.region_code == region_code, table.c.year == year)
@@ -213,34 +212,6 @@ def next_reference(region_code: str, year: int) -> str:
         except IntegrityError:
             pass
     raise RuntimeError("could not allocate a case reference")
-
-
-T = TypeVar("T")
-
-
-def _busy(exc: OperationalError) -> bool:
-    text = str(exc.orig if exc.orig is not None else exc).lower()
-    return "database is locked" in text or "database is busy" in text
-
-
-def run_action(action: Callable[[], T], *, attempts: int = 5) -> T:
-    """The boundary of a change: run it and commit; run it again when SQLite says "busy".
-
-    Domain errors propagate after a rollback, so nothing of a refused action is kept.
-    """
-    for attempt in range(1, attempts + 1):
-        try:
-            result = action()
-            db.session.commit()
-            return result
-        except OperationalError as exc:
-            db.session.rollback()
-            if not _busy(exc) or attempt == attempts:
-                raise
-        except Exception:
-            db.session.rollback()
-            raise
-    raise AssertionError("unreachable")
 
 
 def _check_place(data: CaseInput) -> None:

@@ -44,6 +44,7 @@ from referral.errors import DomainError, StaleEdit
 from referral.extensions import db
 from referral.web.forms import attach_error
 from referral.web.nav import add_nav
+from referral.web.transaction import run_action
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 add_nav("cases.index", _l("Cases"), Permission.CASE_READ, 10)
@@ -103,7 +104,7 @@ def _aware(local: datetime) -> datetime:
 def _do(action: Any, form: Any) -> Any:
     """Run a service action at the boundary; on a refusal keep the form and show why."""
     try:
-        return cases.run_action(action)
+        return run_action(action)
     except DomainError as err:
         attach_error(form, err)
         return None
@@ -257,7 +258,7 @@ def edit(case_id: int) -> str | Response:
     if form.validate_on_submit():
         version = int(form.version.data or 0)
         try:
-            cases.run_action(lambda: cases.update_case(actor, case_id, _case_input(form),
+            run_action(lambda: cases.update_case(actor, case_id, _case_input(form),
                                                        expected_version=version))
         except StaleEdit as err:
             attach_error(form, err)
@@ -282,7 +283,7 @@ def change_status(case_id: int) -> Response:
     _fill_status(form, case)
     if form.validate_on_submit():
         try:
-            cases.run_action(lambda: cases.change_status(
+            run_action(lambda: cases.change_status(
                 actor, case_id, status=form.status.data, reason=form.reason.data or None,
                 expected_version=int(form.version.data or 0) or None))
         except DomainError as err:
@@ -401,7 +402,7 @@ def edit_person(participant_id: int) -> str | Response:
     if form.validate_on_submit():
         version = int(form.version.data or 0)
         try:
-            cases.run_action(lambda: people.update_participant(
+            run_action(lambda: people.update_participant(
                 actor, participant_id, _person_input(form), _participant_input(form),
                 expected_version=version))
         except StaleEdit as err:
@@ -456,7 +457,7 @@ def request_access(case_id: int) -> str | Response:
     form = AccessRequestForm()
     if form.validate_on_submit() and (form.agency_id.data or "").isdigit():
         try:
-            cases.run_action(lambda: access_requests.request_access(
+            run_action(lambda: access_requests.request_access(
                 actor, from_case_id=case_id, agency_id=int(form.agency_id.data),
                 person=_person_input(form), reason=form.reason.data or ""))
         except DomainError as err:
@@ -503,7 +504,7 @@ def decide_access(request_id: int) -> Response:
     form.categories.choices = [(c, c) for c in DATA_CATEGORIES]
     if form.validate_on_submit():
         try:
-            cases.run_action(lambda: access_requests.decide_access_request(
+            run_action(lambda: access_requests.decide_access_request(
                 actor, request_id, grant=form.decision.data == "grant",
                 categories=tuple(form.categories.data or ()), note=form.note.data or ""))
         except DomainError as err:

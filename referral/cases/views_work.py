@@ -27,6 +27,7 @@ from referral.cases.models import RISK_LEVEL_LABELS, ParticipantRole, RiskLevel
 from referral.cases.views import _aware, _do, bp, render_and_commit
 from referral.errors import DomainError, StaleEdit
 from referral.web.forms import attach_error
+from referral.web.transaction import run_action
 
 
 def _people_choices(actor: Any, case_id: int, role: str) -> list[tuple[Any, str]]:
@@ -235,7 +236,7 @@ def edit_note(note_id: int) -> str | Response:
         form.version.data = str(note.version)
     if form.validate_on_submit():
         try:
-            cases.run_action(lambda: notes.edit_note(
+            run_action(lambda: notes.edit_note(
                 actor, note_id, form.body.data or "", expected_version=int(form.version.data
                                                                            or 0)))
         except StaleEdit as err:

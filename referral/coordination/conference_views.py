@@ -22,8 +22,8 @@ from referral.coordination.models import AGENDA_REASON_LABELS, AgendaReason
 from referral.errors import DomainError, NotVisible
 from referral.extensions import db
 from referral.models_base import utcnow
-from referral.referrals.retry import run_action
 from referral.web.forms import attach_error
+from referral.web.transaction import run_action
 
 
 def _region_choices() -> list[tuple[str, str]]:

@@ -37,9 +37,9 @@ from referral.extensions import db
 from referral.models_base import utcnow
 from referral.referrals import codes
 from referral.referrals import service as referral_service
-from referral.referrals.retry import run_action
 from referral.web.forms import attach_error
 from referral.web.nav import add_nav
+from referral.web.transaction import run_action
 
 add_nav("coordination.review", _l("Overdue review"), Permission.REFERRAL_COORDINATE, 10)
 add_nav("coordination.conferences", _l("Case conferences"), Permission.REFERRAL_COORDINATE, 30)

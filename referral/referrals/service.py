@@ -2,7 +2,7 @@
 
 Every move goes through ``_apply`` below: a check against the lifecycle table, a conditional
 ``UPDATE … WHERE status = <seen>`` checked by row count, then history, audit and outbox event in
-the same transaction. Callers commit (see retry.run_action for the boundary).
+the same transaction. Callers commit (see referral.web.transaction.run_action for the boundary).
 """
 
 from __future__ import annotations

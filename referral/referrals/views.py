@@ -30,9 +30,9 @@ from referral.referrals import directory as directory_service
 from referral.referrals import forms as f
 from referral.referrals import service, templating
 from referral.referrals.lifecycle import REFER_ELSEWHERE_FROM, allowed_actions
-from referral.referrals.retry import run_action
 from referral.web.forms import attach_error
 from referral.web.nav import add_nav
+from referral.web.transaction import run_action
 
 bp = Blueprint("referrals", __name__)
 

@@ -21,18 +21,24 @@ def init_engine_events() -> None:
             # SQLAlchemy issues BEGIN itself so transactions and SAVEPOINTs work (pysqlite recipe).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            # WAL is a property of the file: set once, by the first connection. Asking again while
+            # another connection writes can fail with "database is locked", so only if needed.
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
 
     @event.listens_for(Engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
         # An engine that runs its own BEGIN (the embedded Celery broker, kombu's SQLAlchemy
-        # transport, issues "BEGIN IMMEDIATE") opts out with sqlite_autobegin=False.
-        if conn.dialect.name == "sqlite" and conn.get_execution_options().get(
-                "sqlite_autobegin", True):
-            conn.exec_driver_sql("BEGIN")
+        # transport, issues "BEGIN IMMEDIATE") opts out with sqlite_autobegin=False; a write
+        # action asks for the write lock up front with sqlite_begin (web/transaction.py).
+        if conn.dialect.name != "sqlite":
+            return
+        options = conn.get_execution_options()
+        if options.get("sqlite_autobegin", True):
+            conn.exec_driver_sql(options.get("sqlite_begin", "BEGIN"))
 
 
 # Indexes that exist only in one database's migrations (e.g. PostgreSQL's trigram index for name

@@ -15,7 +15,7 @@ from referral.errors import DomainError, IllegalTransition
 from referral.extensions import db
 from referral.referrals import capacity, service
 from referral.referrals.models import Referral
-from referral.referrals.retry import run_action
+from referral.web.transaction import run_action
 from tests.fixtures import actor, fresh, make_agency, make_user
 from tests.referrals.factories import consent, make_case, send
 
