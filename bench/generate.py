@@ -419,9 +419,10 @@ CASE_COLUMNS = {
     "case_notes": ["case_id", "body", "author_id", "agency_id", "created_at", "version"],
     "case_timeline": ["case_id", "at", "kind", "category", "object_type", "object_id",
                       "actor_user_id", "actor_agency_id", "data"],
-    "referrals": ["id", "reference", "idempotency_key", "case_id", "sender_agency_id",
-                  "sender_user_id", "receiver_agency_id", "assignee_user_id", "accepted_by_id",
-                  "service_code", "subject", "subject_participant_id", "urgency", "risk_level",
+    "referrals": ["id", "reference", "idempotency_key", "case_id", "region_code",
+                  "sender_agency_id", "sender_user_id", "receiver_agency_id", "assignee_user_id",
+                  "accepted_by_id", "service_code", "subject", "subject_participant_id",
+                  "urgency", "risk_level",
                   "reason", "status", "sent_at", "deadline_at", "accepted_at",
                   "last_progress_at", "review_at", "closed_at", "decline_reason",
                   "status_reason", "outcome", "version"],
@@ -645,7 +646,8 @@ def _referral(world: World, w: dict[str, Writer], rng: random.Random, i: int, k:
     subject = "offender" if service == "correctional_programme" else "survivor"
     reference = f"R-{dt(sent).year}-{ref_id:06d}"
     w["referrals"].add(
-        ref_id, reference, f"bench-{ref_id}", i + 1, owner, sender_user, receiver,
+        ref_id, reference, f"bench-{ref_id}", i + 1, world.regions[world.region[i]]["code"],
+        owner, sender_user, receiver,
         assignee if reached else None, assignee if reached else None, service, subject,
         offender_part if subject == "offender" else survivor_part, urgency, level,
         "Synthetic reason for the referral.", status, dt(sent), dt(deadline),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from referral.access.permissions import Permission, role_can
@@ -36,10 +37,13 @@ def list_regions() -> list[Region]:
     return list(db.session.execute(select(Region).order_by(Region.name_en)).scalars())
 
 
-def list_districts(region_code: str | None = None) -> list[District]:
+def list_districts(region_code: str | None = None, *,
+                   region_codes: Sequence[str] | None = None) -> list[District]:
     query = select(District).order_by(District.region_code, District.name_en)
     if region_code:
         query = query.where(District.region_code == region_code)
+    if region_codes is not None:
+        query = query.where(District.region_code.in_(list(region_codes)))
     return list(db.session.execute(query).scalars())
 
 
@@ -158,11 +162,16 @@ def get_agency(agency_id: int) -> Agency:
     return agency
 
 
-def agency_choices() -> list[Any]:
-    """(id, name) of every agency, in list_agencies order, for filter drop-downs: plain rows,
-    not 2,000 model objects on every page view (docs/performance.md)."""
-    return list(db.session.execute(
-        select(Agency.id, Agency.name).order_by(Agency.region_code, Agency.name)))
+def agency_choices(region_codes: Sequence[str] | None = None,
+                   keep_id: int | None = None) -> list[Any]:
+    """(id, name) of the agencies of ``region_codes`` (all when None), in list_agencies order,
+    for filter drop-downs: plain rows, not 2,000 model objects on every page view
+    (docs/performance.md). ``keep_id``: an agency already chosen stays in the list."""
+    query = select(Agency.id, Agency.name).order_by(Agency.region_code, Agency.name)
+    if region_codes is not None:
+        wanted = Agency.region_code.in_(list(region_codes))
+        query = query.where(or_(wanted, Agency.id == keep_id) if keep_id else wanted)
+    return list(db.session.execute(query))
 
 
 def list_agencies(*, region_code: str | None = None, active_only: bool = False) -> list[Agency]:

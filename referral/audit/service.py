@@ -71,9 +71,9 @@ def _forget_head(session: Session, _previous: Any) -> None:
     session.info.pop(_HEAD, None)
 
 
-@sa_event.listens_for(Session, "after_commit")
-def _forget_head_on_commit(session: Session) -> None:
-    session.info.pop(_HEAD, None)
+# No "after_commit" hook: SQLAlchemy fires it for every savepoint released too, which made the
+# sweep read the head again after each notification savepoint. The head is keyed by its root
+# transaction, and a new transaction is a new object, so a committed one is never reused.
 
 
 def record(

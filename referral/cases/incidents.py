@@ -271,8 +271,17 @@ def list_incidents(actor: Actor, case_id: int) -> list[Incident]:
 
 
 @scoped
-def police_callouts_12m(actor: Actor, case_id: int) -> int:
-    """Police call-outs (police call, 102, 112) to this case in the past 12 months."""
+def police_callouts_12m(actor: Actor, case_id: int,
+                        incidents: list[Incident] | None = None) -> int:
+    """Police call-outs (police call, 102, 112) to this case in the past 12 months.
+
+    Counted from ``incidents`` when the caller already read all of the case's incidents (the
+    case page), so as not to ask the database twice.
+    """
+    if incidents is not None:
+        since = utcnow() - REPEAT_WINDOW
+        return sum(1 for i in incidents if i.case_id == case_id
+                   and i.reported_by in POLICE_CALLOUTS and i.occurred_at >= since)
     with acting_as(actor):
         return db.session.execute(select(func.count(Incident.id)).where(
             Incident.case_id == case_id, Incident.reported_by.in_(POLICE_CALLOUTS),

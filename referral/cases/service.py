@@ -12,21 +12,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor, acting_as
 from referral.accounts.models import User
 from referral.agencies.models import District, Region
 from referral.audit import service as audit
+from referral.audit.models import AuditEvent
 from referral.cases.models import (
     Case,
     CaseMember,
@@ -75,14 +77,52 @@ def scoped(fn: F) -> F:
 
 
 
+_LOADED = "cases_loaded"  # session.info: (transaction, {(actor, case id): case})
+
+
 def load_case(actor: Actor, case_id: int) -> Case:
+    """The case, read fresh through the actor's scope, else NotVisible.
+
+    A page asks for its case from several services (participants, safe contact, notes…); within
+    one transaction and until its next write, the same actor gets the row already checked
+    instead of the same scoped query again. A write or a rollback forgets it; the memo is keyed
+    by the root transaction, so the next transaction starts afresh.
+    """
+    session = db.session()
+    transaction = session.get_transaction()
+    memo = session.info.get(_LOADED)
+    if memo is not None and memo[0] is transaction and transaction is not None:
+        found = memo[1].get((actor, case_id))
+        if found is not None:
+            return found
     with acting_as(actor):
         case = db.session.execute(
-            select(Case).where(Case.id == case_id).execution_options(populate_existing=True)
+            select(Case).where(Case.id == case_id)
+            .options(joinedload(Case.region), joinedload(Case.district),
+                     joinedload(Case.owner_agency))
+            .execution_options(populate_existing=True)
         ).scalar_one_or_none()
     if case is None or not role_can(actor.role, Permission.CASE_READ):
         raise NotVisible("case", case_id)
+    transaction = session.get_transaction()
+    if memo is None or memo[0] is not transaction:
+        memo = (transaction, {})
+        session.info[_LOADED] = memo
+    memo[1][(actor, case_id)] = case
     return case
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_loaded_cases_on_write(session: Session, _context: Any) -> None:
+    # An audit row changes nothing anyone may see; any other write may (a restriction, a share).
+    written = [*session.new, *session.dirty, *session.deleted]
+    if any(not isinstance(obj, AuditEvent) for obj in written):
+        session.info.pop(_LOADED, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_loaded_cases(session: Session, *_args: Any) -> None:
+    session.info.pop(_LOADED, None)
 
 
 @scoped

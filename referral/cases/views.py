@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from referral.access.permissions import Permission, require, role_can
@@ -132,6 +132,17 @@ def _filters() -> cases.CaseFilters:
         opened_from=day("from"), opened_to=day("to"), sort=args.get("sort", "newest"))
 
 
+def _filter_regions(actor: Any, filters: Any) -> list[str]:
+    """Districts and agencies offered as filters: those of the chosen region, else of the
+    regions the user works in (a national list is 2,000 agencies nobody scrolls through)."""
+    if filters.region:
+        return [filters.region]
+    if actor.region_ids:
+        return sorted(actor.region_ids)
+    agency = current_user.agency
+    return [agency.region_code] if agency is not None else []
+
+
 @bp.get("")
 @login_required
 @require(Permission.CASE_READ)
@@ -140,10 +151,12 @@ def index() -> str:
     filters = _filters()
     page = cases.list_cases_for(actor, filters, page=request.args.get("page", 1, type=int))
     args = {k: v for k, v in request.args.items() if k != "page"}
+    near = _filter_regions(actor, filters)
     return render_and_commit(
         "cases/index.html", page=page, filters=filters, args=args, search_form=SearchForm(),
-        regions=agencies.list_regions(), districts=agencies.list_districts(),
-        agencies=agencies.agency_choices(), status_labels=CASE_STATUS_LABELS,
+        regions=agencies.list_regions(), districts=agencies.list_districts(region_codes=near),
+        agencies=agencies.agency_choices(near, keep_id=filters.agency_id),
+        status_labels=CASE_STATUS_LABELS,
         risk_labels=RISK_LEVEL_LABELS, can_create=role_can(actor.role, Permission.CASE_CREATE))
 
 
@@ -209,9 +222,13 @@ def detail(case_id: int) -> str:
     context: dict[str, Any] = {"case": case, "categories": categories}
     context["participants"] = (cases.list_participants(actor, case.id)
                                if "identity_contact" in categories else [])
+    # The heading's safe-contact box: the survivors already read (people.safe_contacts_for_case).
+    context["survivors"] = [p for p in context["participants"]
+                            if p.role == ParticipantRole.SURVIVOR]
     if "incident_details" in categories:
         context["incidents"] = incidents.list_incidents(actor, case.id)
-        context["callouts"] = incidents.police_callouts_12m(actor, case.id)
+        context["callouts"] = incidents.police_callouts_12m(actor, case.id,
+                                                            context["incidents"])
         context["measures"] = measures.list_measures(actor, case.id)
         context["in_force"] = measures.in_force(context["measures"], cases.local_today())
     if "risk_assessment" in categories:

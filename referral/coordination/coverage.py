@@ -118,7 +118,7 @@ def _demand(region_code: str, start: date, end: date,
     referrals = (select(Case.district_id, Referral.service_code, Referral.status,
                         Referral.decline_reason, func.count(Referral.id))
                  .join(Case, Case.id == Referral.case_id)
-                 .where(Case.region_code == region_code, Case.restricted.is_(False),
+                 .where(Referral.region_code == region_code, Case.restricted.is_(False),
                         Referral.sent_at >= first, Referral.sent_at < last)
                  .group_by(Case.district_id, Referral.service_code, Referral.status,
                            Referral.decline_reason))

@@ -103,9 +103,9 @@ def _incidents(tally: _Tally, regions: list[str], first: Any, last: Any) -> None
 
 def _referrals(tally: _Tally, regions: list[str], first: Any, last: Any) -> None:
     rows = db.session.execute(
-        select(Case.region_code, Case.district_id, Referral.sent_at, Referral.service_code)
+        select(Referral.region_code, Case.district_id, Referral.sent_at, Referral.service_code)
         .join(Case, Case.id == Referral.case_id)
-        .where(Case.region_code.in_(regions), Case.restricted.is_(False),
+        .where(Referral.region_code.in_(regions), Case.restricted.is_(False),
                Referral.sent_at >= first, Referral.sent_at < last)).all()
     for r in rows:
         tally.add("referrals", r.region_code, r.district_id, r.sent_at, "service",

@@ -132,7 +132,7 @@ def _rows(regions: Sequence[str], first: datetime, last: datetime,
                     Referral.deadline_at, Referral.status, Referral.decline_reason,
                     Referral.outcome)
              .join(Case, Case.id == Referral.case_id)
-             .where(Case.region_code.in_(list(regions)), Case.restricted.is_(False),
+             .where(Referral.region_code.in_(list(regions)), Case.restricted.is_(False),
                     Referral.sent_at >= first, Referral.sent_at < last)
              .order_by(Referral.sent_at, Referral.id))
     if agency_id:

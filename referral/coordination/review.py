@@ -116,7 +116,7 @@ def _referral_query(regions: list[str], filters: Filters) -> Any:
         .join(Case, Case.id == Referral.case_id)
         .join(_receiver, _receiver.id == Referral.receiver_agency_id)
         .join(_sender, _sender.id == Referral.sender_agency_id)
-        .where(Case.region_code.in_(regions), Case.restricted.is_(False))
+        .where(Referral.region_code.in_(regions), Case.restricted.is_(False))
     )
     if filters.agency_id:
         query = query.where(Referral.receiver_agency_id == filters.agency_id)

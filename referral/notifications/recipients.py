@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
@@ -68,9 +70,8 @@ def _load_referral(referral_id: int) -> Subject | None:
     referral_cls = _model("referral.referrals.models", "Referral")
     if referral_cls is None:
         return None
-    row = db.session.execute(
-        select(referral_cls).where(referral_cls.id == referral_id)
-    ).scalar_one_or_none()
+    # Usually the referral just changed in this session: no query (identity map).
+    row = db.session.get(referral_cls, referral_id)
     if row is None:
         return None
     fields = {name: getattr(row, name, None) for name in _REFERRAL_FIELDS}
@@ -116,19 +117,68 @@ def _value(name: str, event: OutboxEvent, subject: Subject) -> Any:
     return value if value is not None else event.data.get(name)
 
 
+# --- lookups remembered within one transaction --------------------------------------------------
+# A sweep that expires a thousand referrals tells the same agencies' staff and the same region's
+# coordinators again and again; each answer is read once per transaction (docs/performance.md).
+# A write to users, agencies, cases or case members forgets them all, as does a rollback; a new
+# transaction starts afresh (the memo is keyed by its root transaction).
+
+_MEMO = "notification_recipients_memo"
+_MEMO_INVALIDATED_BY = (User, Agency, Case, CaseMember)
+
+
+def _remembered(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+    session = db.session()
+    transaction = session.get_transaction()
+    held = session.info.get(_MEMO)
+    if held is None or held[0] is not transaction:
+        held = (transaction, {})
+        session.info[_MEMO] = held
+    if key not in held[1]:
+        held[1][key] = compute()
+    return held[1][key]
+
+
+@sa_event.listens_for(Session, "after_flush")
+def _forget_on_write(session: Session, _context: Any) -> None:
+    written = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, _MEMO_INVALIDATED_BY) for obj in written):
+        session.info.pop(_MEMO, None)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_MEMO, None)
+
+
+@dataclass(frozen=True)
+class _CaseFacts:
+    region_code: str | None
+    owner_agency_id: int | None
+    restricted: bool
+
+
+def _case_facts(case_id: int) -> _CaseFacts:
+    def read() -> _CaseFacts:
+        row = db.session.execute(select(Case.region_code, Case.owner_agency_id, Case.restricted)
+                                 .where(Case.id == case_id)).first()
+        return _CaseFacts(*row) if row else _CaseFacts(None, None, False)
+
+    return _remembered(("case", case_id), read)
+
+
 def _agency_staff(agency_id: int | None, roles: tuple[str, ...] = STAFF_ROLES) -> set[int]:
     if not agency_id:
         return set()
-    return set(db.session.execute(
+    return set(_remembered(("staff", agency_id, roles), lambda: frozenset(db.session.execute(
         select(User.id).where(User.agency_id == agency_id, User.role.in_(roles),
                               User.is_active_account.is_(True))
-    ).scalars())
+    ).scalars())))
 
 
 def _region_of(event: OutboxEvent, subject: Subject) -> str | None:
     if subject.case_id is not None:
-        region = db.session.execute(
-            select(Case.region_code).where(Case.id == subject.case_id)).scalar()
+        region = _case_facts(subject.case_id).region_code
         if region:
             return region
     region = _value("region_code", event, subject)
@@ -141,17 +191,17 @@ def _region_of(event: OutboxEvent, subject: Subject) -> str | None:
 def _coordinators(region: str | None) -> set[int]:
     if not region:
         return set()
-    return set(db.session.execute(
+    return set(_remembered(("coordinators", region), lambda: frozenset(db.session.execute(
         select(User.id).join(coordinator_regions, coordinator_regions.c.user_id == User.id)
         .where(coordinator_regions.c.region_code == region, User.role == Role.COORDINATOR,
                User.is_active_account.is_(True))
-    ).scalars())
+    ).scalars())))
 
 
 def _administrators() -> set[int]:
-    return set(db.session.execute(
+    return set(_remembered(("administrators",), lambda: frozenset(db.session.execute(
         select(User.id).where(User.role == Role.ADMINISTRATOR, User.is_active_account.is_(True))
-    ).scalars())
+    ).scalars())))
 
 
 def _one(user_id: Any) -> set[int]:
@@ -161,8 +211,7 @@ def _one(user_id: Any) -> set[int]:
 def _case_owner(subject: Subject) -> int | None:
     if subject.case_id is None:
         return None
-    return db.session.execute(
-        select(Case.owner_agency_id).where(Case.id == subject.case_id)).scalar()
+    return _case_facts(subject.case_id).owner_agency_id
 
 
 def _audience(name: str, event: OutboxEvent, subject: Subject) -> tuple[set[int], set[int]]:
@@ -208,9 +257,6 @@ def resolve(event: OutboxEvent, kind: Kind, subject: Subject) -> Recipients:
                 found.mailbox_agency_ids |= agencies
         if event.actor_user_id in found.user_ids and kind.name != "system.delivery_failed":
             found.user_ids.discard(event.actor_user_id)
-        if subject.case_id is not None:
-            restricted = db.session.execute(
-                select(Case.restricted).where(Case.id == subject.case_id)).scalar()
-            if restricted:
-                found = _restrict_to_members(found, subject.case_id)
+        if subject.case_id is not None and _case_facts(subject.case_id).restricted:
+            found = _restrict_to_members(found, subject.case_id)
     return found

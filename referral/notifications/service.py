@@ -20,9 +20,12 @@ log = logging.getLogger(__name__)
 
 
 def write_in_app(event: OutboxEvent, kind: Kind, subject: Subject,
-                 recipients: Recipients) -> int:
-    """Add the in-app rows that do not exist yet for ``event`` (idempotent)."""
-    existing = set(db.session.execute(
+                 recipients: Recipients, *, new_event: bool = False) -> int:
+    """Add the in-app rows that do not exist yet for ``event`` (idempotent).
+
+    ``new_event``: the event was emitted in this very transaction, so it has no rows yet.
+    """
+    existing: set[int] = set() if new_event else set(db.session.execute(
         select(Notification.user_id).where(Notification.event_id == event.id,
                                            Notification.channel == Channel.IN_APP)
     ).scalars())
@@ -49,7 +52,7 @@ def fan_out_on_emit(event: OutboxEvent) -> None:
     try:
         with db.session.begin_nested():
             subject = load_subject(event)
-            write_in_app(event, kind, subject, resolve(event, kind, subject))
+            write_in_app(event, kind, subject, resolve(event, kind, subject), new_event=True)
     except Exception:  # noqa: BLE001 - the user's action must go through; the sweep retries
         log.exception("in-app fan-out deferred to the sweep for event %s", event.id)
 

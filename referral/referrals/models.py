@@ -37,6 +37,9 @@ class Referral(db.Model):
         Index("ix_referrals_outbox", "sender_agency_id", "status"),
         Index("ix_referrals_status_deadline", "status", "deadline_at"),
         Index("ix_referrals_receiver_cases", "receiver_agency_id", "status", "case_id"),
+        Index("ix_referrals_region_status_deadline", "region_code", "status", "deadline_at"),
+        Index("ix_referrals_region_sent", "region_code", "sent_at"),
+        Index("ix_referrals_sender_sent", "sender_agency_id", "sent_at"),
         Index("ix_referrals_previous", "previous_referral_id",
               postgresql_where=text("previous_referral_id IS NOT NULL"),
               sqlite_where=text("previous_referral_id IS NOT NULL")),
@@ -47,6 +50,9 @@ class Referral(db.Model):
     reference: Mapped[str | None] = mapped_column(String(24), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's region, copied so that region-wide reading needs no join (migration 0007);
+    # update_case keeps it in step.
+    region_code: Mapped[str] = mapped_column(String(8))
     sender_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     sender_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     receiver_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
@@ -153,3 +159,6 @@ class AgencyCapacity(db.Model):
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     places_in_use: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+
+
+from referral.referrals import region_copy  # noqa: E402,F401  (keeps region_code in step)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import and_, or_, select
 from sqlalchemy import case as sql_case
-from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from referral.access.permissions import Permission, role_can
@@ -71,20 +72,40 @@ def list_inbox_for(actor: Actor, *, limit: int = 200) -> list[Referral]:
     return list(rows)
 
 
+OUTBOX_PAGE = 50
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    referrals: list[Referral]
+    older: int | None  # the cursor for the next page: the last referral shown, if more follow
+
+
 @scoped
-def list_outbox_for(actor: Actor, *, status: str | None = None, limit: int = 200
-                    ) -> list[Referral]:
-    """Everything the actor's agency sent, newest first, with its state and outcome."""
+def list_outbox_for(actor: Actor, *, status: str | None = None, before: int | None = None,
+                    limit: int = OUTBOX_PAGE) -> OutboxPage:
+    """What the actor's agency sent, newest first, a page at a time.
+
+    Keyset pages (``before`` is the last referral of the previous page): a police unit sends
+    thousands over the years, and an offset would re-read them all for each page.
+    """
     if not role_can(actor.role, Permission.REFERRAL_SEND) or actor.agency_id is None:
-        return []
+        return OutboxPage([], None)
     query = (select(Referral).options(joinedload(Referral.receiver_agency))
              .where(Referral.sender_agency_id == actor.agency_id)
-             .order_by(Referral.sent_at.desc(), Referral.id.desc()).limit(limit))
+             .order_by(Referral.sent_at.desc(), Referral.id.desc()).limit(limit + 1))
     if status:
         query = query.where(Referral.status == status)
-    rows = db.session.execute(query).scalars().all()
+    if before is not None:
+        # A cursor the actor cannot see (or a made-up one) gives NULL here: an empty page.
+        cursor_sent = select(Referral.sent_at).where(Referral.id == before).scalar_subquery()
+        query = query.where(or_(Referral.sent_at < cursor_sent,
+                                and_(Referral.sent_at == cursor_sent, Referral.id < before)))
+    rows = list(db.session.execute(query).scalars().all())
+    more = len(rows) > limit
+    rows = rows[:limit]
     _audit_list("outbox", len(rows))
-    return list(rows)
+    return OutboxPage(rows, rows[-1].id if more and rows else None)
 
 
 @scoped

@@ -1,6 +1,7 @@
 """Who sees which referral, and what an accepted referral shares of its case.
 
-A referral is seen by its sending and receiving agencies and by coordinators of the case's region;
+A referral is seen by its sending and receiving agencies and by coordinators of the case's region
+(``Referral.region_code``, the case's region copied and kept in step);
 a referral of a restricted case only by users named on the case; administrators see none.
 Rules use table columns in their subqueries so that one rule never re-applies another.
 """
@@ -27,20 +28,14 @@ _referrals = Referral.__table__
 _consents = ReferralConsent.__table__
 
 
-def _case_open_to(case_id: Any, actor: Actor, *regions_only: str) -> ColumnElement[bool]:
-    """The case is not restricted, or restricted with the actor named (optionally: in a region).
+def _case_open_to(case_id: Any, actor: Actor) -> ColumnElement[bool]:
+    """The case is not restricted, or restricted with the actor named.
 
-    Written against the few restricted ids (and, for regions, as a correlated EXISTS on the
-    case) rather than "case_id IN (every open case)", which made PostgreSQL hash a million ids
-    or a region's hundred thousand for a single inbox (docs/performance.md). Same rule.
+    Written against the few restricted ids rather than "case_id IN (every open case)", which
+    made PostgreSQL hash a million ids or a region's hundred thousand for a single inbox
+    (docs/performance.md). Same rule.
     """
     named = select(_members.c.case_id).where(_members.c.user_id == actor.user_id)
-    if regions_only:
-        c = _cases.alias("scope_referral_case")
-        return (select(c.c.id).where(
-            c.c.id == case_id, c.c.region_code.in_(sorted(regions_only)),
-            or_(c.c.restricted.is_(False), c.c.id.in_(named)),
-        ).correlate_except(c).exists())
     sealed = select(_cases.c.id).where(_cases.c.restricted.is_(True))
     return or_(case_id.not_in(sealed), case_id.in_(named))
 
@@ -52,7 +47,8 @@ def referral_rule(actor: Actor, c: Any) -> ColumnElement[bool]:
     if actor.role == Role.COORDINATOR:
         if not actor.region_ids:
             return false()
-        return _case_open_to(c.case_id, actor, *actor.region_ids)
+        # The referral's copy of its case's region (kept in step, see region_copy.py).
+        return and_(c.region_code.in_(sorted(actor.region_ids)), _case_open_to(c.case_id, actor))
     if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
         return and_(
             or_(c.sender_agency_id == actor.agency_id, c.receiver_agency_id == actor.agency_id),

@@ -241,7 +241,8 @@ def send_referral(actor: Actor, *, data: ReferralInput, now: datetime | None = N
     now = now or utcnow()
     case, urgency = _validate_send(actor, data, now)
     referral = Referral(
-        idempotency_key=data.idempotency_key, case_id=case.id, sender_agency_id=actor.agency_id,
+        idempotency_key=data.idempotency_key, case_id=case.id, region_code=case.region_code,
+        sender_agency_id=actor.agency_id,
         sender_user_id=actor.user_id, receiver_agency_id=data.receiver_agency_id,
         service_code=data.service_code, urgency=urgency, risk_level=case.risk_level,
         subject="offender" if data.service_code == PROGRAMME_SERVICE else "survivor",

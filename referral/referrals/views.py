@@ -29,7 +29,7 @@ from referral.extensions import db
 from referral.referrals import directory as directory_service
 from referral.referrals import forms as f
 from referral.referrals import service, templating
-from referral.referrals.lifecycle import REFER_ELSEWHERE_FROM, allowed_actions
+from referral.referrals.lifecycle import REFER_ELSEWHERE_FROM, Status, allowed_actions
 from referral.web.forms import attach_error
 from referral.web.nav import add_nav
 from referral.web.transaction import run_action
@@ -58,9 +58,14 @@ def inbox() -> str:
 @login_required
 @require(Permission.REFERRAL_SEND)
 def outbox() -> str:
-    rows = service.list_outbox_for(current_actor())
+    status = request.args.get("status") or None
+    if status not in set(Status):
+        status = None
+    before = request.args.get("before", type=int)
+    page = service.list_outbox_for(current_actor(), status=status, before=before)
     db.session.commit()
-    return render_template("referrals/outbox.html", referrals=rows)
+    return render_template("referrals/outbox.html", referrals=page.referrals, older=page.older,
+                           status=status, statuses=list(Status), first_page=before is None)
 
 
 @bp.get("/referrals/region")

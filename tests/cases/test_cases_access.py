@@ -14,6 +14,7 @@ from referral.cases import service as cases
 from referral.cases.models import Case, CaseParticipant, Person
 from referral.cases.scope import DATA_CATEGORIES, visible_categories
 from referral.errors import DomainError, NotVisible
+from referral.extensions import db
 from referral.home.panels import panels_for
 from tests.cases import factories as f
 from tests.fixtures import actor, make_user
@@ -25,6 +26,18 @@ def police(world):
 
 
 # --- the visibility rule -----------------------------------------------------------------------
+
+
+def test_a_case_read_earlier_in_the_transaction_is_checked_again_after_a_write(world, police):
+    """load_case remembers a checked case within a transaction, but never across a change:
+    a coordinator who read the case before it was restricted does not keep reading it."""
+    case, _m = f.family_case(police)
+    coordinator = actor(world["coordinator"])
+    assert cases.load_case(coordinator, case.id) is cases.load_case(coordinator, case.id)
+    case.restricted = True
+    db.session.flush()
+    with pytest.raises(NotVisible):
+        cases.load_case(coordinator, case.id)
 
 
 def test_owner_and_region_coordinator_see_others_do_not(world, police):

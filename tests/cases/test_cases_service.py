@@ -205,6 +205,9 @@ def test_police_callouts_in_12_months_are_counted(police):
         incidents.record_incident(police, case.id, f.incident_input(
             occurred_at=datetime.now(UTC) - timedelta(days=days), reported_by=source))
     assert incidents.police_callouts_12m(police, case.id) == 2
+    # The case page counts from the incidents it already read: the same answer.
+    listed = incidents.list_incidents(police, case.id)
+    assert incidents.police_callouts_12m(police, case.id, listed) == 2
 
 
 def test_offences_can_be_extended(ctx, world):

@@ -81,6 +81,7 @@ def make_referral(case: Case, sender: User, receiver: Agency, *, status: str = "
                   **fields: Any) -> Referral:
     referral = Referral(
         reference=f"R-2026-{next(_seq):06d}", idempotency_key=uuid.uuid4().hex, case_id=case.id,
+        region_code=case.region_code,
         sender_agency_id=sender.agency_id, sender_user_id=sender.id,
         receiver_agency_id=receiver.id, service_code="shelter", urgency="urgent", status=status,
         sent_at=sent_at, deadline_at=sent_at + window, **fields)

@@ -150,3 +150,25 @@ def test_system_health_page_is_for_administrators_only(client, world):
     page = client.get("/admin/system")
     assert page.status_code == 200
     assert 'data-testid="queue-depth"' in page.get_data(as_text=True)
+
+
+def test_lookups_remembered_in_a_transaction_follow_its_writes(world):
+    """Recipients are remembered within a transaction (the sweep tells the same agency many
+    times), but a new colleague or a sealed case in the same transaction is seen at once."""
+    from tests.fixtures import make_user
+
+    case = make_case(world["police"], world["officer"])
+    first = _ping(world, case=case)
+    newcomer = make_user(world["crisis_agency"])
+    second = _ping(world, case=case)
+    told = {e.id: {n.user_id for n in db.session.execute(
+        select(Notification).where(Notification.event_id == e.id)).scalars()}
+        for e in (first, second)}
+    assert newcomer.id not in told[first.id]
+    assert newcomer.id in told[second.id]
+
+    case.restricted = True
+    db.session.flush()
+    third = _ping(world, case=case)
+    assert db.session.execute(
+        select(Notification).where(Notification.event_id == third.id)).scalars().all() == []
