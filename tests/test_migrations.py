@@ -5,9 +5,11 @@ PostgreSQL runs in a throw-away database created here (never the suite's own dat
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -98,4 +100,42 @@ def test_postgres_upgrade_compare_downgrade_upgrade(scratch_postgres: str) -> No
             triggers = conn.execute(text(
                 "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars().all()
         assert "audit_events_no_update" in triggers
+        db.engine.dispose()
+
+
+def _insert_minimal(conn: sqlite3.Connection, table: str, values: dict[str, Any]) -> None:
+    """A row with ``values`` and a placeholder in every other NOT NULL column (FKs are off)."""
+    row = dict(values)
+    for _cid, name, kind, notnull, _default, pk in conn.execute(f"PRAGMA table_info({table})"):
+        if notnull and name not in row and not pk:
+            kind = str(kind).upper()
+            row[name] = (1 if "INT" in kind or "BOOL" in kind
+                         else "2026-01-01 00:00:00.000000" if "DATETIME" in kind else "x")
+    marks = ", ".join(f":{name}" for name in row)
+    conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", row)
+
+
+def test_0007_copies_each_case_region_onto_its_existing_referrals(tmp_path: Path) -> None:
+    path = tmp_path / "data.sqlite"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade(revision="0006")
+        db.engine.dispose()
+        raw = sqlite3.connect(path)  # foreign keys off: only these rows matter here
+        with raw:
+            _insert_minimal(raw, "cases", {"id": 1, "region_code": "KZ-75", "reference": "a"})
+            _insert_minimal(raw, "cases", {"id": 2, "region_code": "KZ-43", "reference": "b"})
+            for referral_id, case_id in ((10, 1), (11, 2), (12, 2)):
+                _insert_minimal(raw, "referrals", {"id": referral_id, "case_id": case_id,
+                                                   "idempotency_key": f"k{referral_id}"})
+                _insert_minimal(raw, "referral_history", {"referral_id": referral_id,
+                                                          "case_id": case_id})
+        raw.close()
+        upgrade()
+        with db.engine.connect() as conn:
+            copied = dict(conn.execute(text("SELECT id, region_code FROM referrals")).all())
+        assert copied == {10: "KZ-75", 11: "KZ-43", 12: "KZ-43"}
+        db.session.remove()
         db.engine.dispose()

@@ -21,11 +21,20 @@ depends_on = None
 
 
 def upgrade():
-    op.add_column("referrals", sa.Column("region_code", sa.String(length=8), nullable=True))
-    op.execute("UPDATE referrals SET region_code = "
-               "(SELECT cases.region_code FROM cases WHERE cases.id = referrals.case_id)")
-    with op.batch_alter_table("referrals") as batch:
-        batch.alter_column("region_code", existing_type=sa.String(length=8), nullable=False)
+    backfill = ("UPDATE referrals SET region_code = "
+                "(SELECT cases.region_code FROM cases WHERE cases.id = referrals.case_id)")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite cannot make a column NOT NULL afterwards without copying the table (which,
+        # with referral history pointing at it, foreign keys forbid): add it NOT NULL with a
+        # placeholder default, then fill it.
+        op.add_column("referrals", sa.Column("region_code", sa.String(length=8), nullable=False,
+                                             server_default=""))
+        op.execute(backfill)
+    else:
+        op.add_column("referrals", sa.Column("region_code", sa.String(length=8), nullable=True))
+        op.execute(backfill)
+        op.alter_column("referrals", "region_code", existing_type=sa.String(length=8),
+                        nullable=False)
     op.create_index("ix_referrals_region_status_deadline", "referrals",
                     ["region_code", "status", "deadline_at"])
     op.create_index("ix_referrals_region_sent", "referrals", ["region_code", "sent_at"])
@@ -36,5 +45,4 @@ def downgrade():
     op.drop_index("ix_referrals_sender_sent", table_name="referrals")
     op.drop_index("ix_referrals_region_sent", table_name="referrals")
     op.drop_index("ix_referrals_region_status_deadline", table_name="referrals")
-    with op.batch_alter_table("referrals") as batch:
-        batch.drop_column("region_code")
+    op.drop_column("referrals", "region_code")
