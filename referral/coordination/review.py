@@ -211,9 +211,15 @@ def _case_query(regions: list[str], filters: Filters, *columns: Any) -> Any:
     return query
 
 
+_referrals = Referral.__table__
+
+
 def _high_risk(regions: list[str], filters: Filters, now: datetime) -> tuple[list[Row], int]:
-    accepted = exists().where(Referral.case_id == Case.id,
-                              Referral.status.in_(sorted(SHARED_STATES)))
+    # "Has an accepted referral" of a case the coordinator already sees: on the plain table, so
+    # the referral scope does not turn this per-case probe into a hash of the region's 150,000
+    # referrals (docs/performance.md). It only tests existence; no referral is read.
+    accepted = exists().where(_referrals.c.case_id == Case.id,
+                              _referrals.c.status.in_(sorted(SHARED_STATES)))
     query = _case_query(regions, filters, Case.high_risk_flagged_at).where(
         Case.risk_level == RiskLevel.HIGH, ~accepted,
     ).order_by(Case.high_risk_flagged_at.is_(None), Case.high_risk_flagged_at, Case.id)
