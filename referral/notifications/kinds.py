@@ -95,6 +95,9 @@ register_kind("referral.deadline_extended", _l("Deadline of referral %(reference
 register_kind("referral.escalated", _l("Referral %(reference)s escalated"),
               _l("A referral was escalated by the coordinator and needs the manager's attention."),
               ("receiver_agency_managers", "region_coordinators"))
+register_kind("referral.consent_recorded", _l("Consent recorded for referral %(reference)s"),
+              _l("The survivor consented to share information with your agency for this "
+                 "referral."), ("receiver_agency",), email=False)
 register_kind("referral.consent_withdrawn", _l("Consent withdrawn for referral %(reference)s"),
               _l("The survivor withdrew consent to share information for this referral."),
               ("receiver_agency",), mailbox=True)

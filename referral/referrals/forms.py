@@ -114,6 +114,13 @@ class NoteForm(FlaskForm):
     text = TextAreaField(_l("Note (optional)"), validators=TEXT)
 
 
+class ConsentForm(FlaskForm):
+    """Consent recorded after sending (for an agency the referral was reassigned to)."""
+
+    categories = MultiCheckboxField(_l("What may be shared"))
+    consent_until = DateField(_l("Consent valid until (optional)"), validators=[Optional()])
+
+
 class ReassignForm(FlaskForm):
     receiver_agency_id = SelectField(_l("New agency"), coerce=_int_or_none, validate_choice=False,
                                      validators=[DataRequired(REQUIRED)])
@@ -142,11 +149,13 @@ def action_forms() -> dict[str, FlaskForm]:
     complete = CompleteForm(prefix="complete")
     complete.outcome.choices = _choices(codes.OUTCOMES)
     programme = ProgrammeForm(prefix="programme")
+    consent = ConsentForm(prefix="record-consent")
+    consent.categories.choices = _choices(codes.CATEGORY_LABELS, blank=False)
     programme.kind.choices = _choices(codes.PROGRAMME_EVENTS)
     return {
         "accept": AcceptForm(prefix="accept"), "decline": decline, "cancel": cancel,
         "fail": fail, "hold": hold, "complete": complete, "programme": programme,
         "start": NoteForm(prefix="start"), "escalate": NoteForm(prefix="escalate"),
-        "withdraw_consent": NoteForm(prefix="consent"),
+        "withdraw_consent": NoteForm(prefix="consent"), "record_consent": consent,
         "reassign": ReassignForm(prefix="reassign"), "extend": ExtendForm(prefix="extend"),
     }

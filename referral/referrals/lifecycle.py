@@ -67,6 +67,7 @@ class Action(enum.StrEnum):
     EXTEND = "extend_deadline"
     ESCALATE = "escalate"
     WITHDRAW_CONSENT = "withdraw_consent"
+    RECORD_CONSENT = "record_consent"
     PROGRAMME = "programme"
 
 
@@ -100,6 +101,10 @@ TRANSITIONS: dict[Action, Move] = {
     Action.ESCALATE: _m(set(OPEN_STATES) | {S.EXPIRED}, None, {Side.COORDINATOR}, "escalated"),
     Action.WITHDRAW_CONSENT: _m(set(Status), None, {Side.SENDER, Side.RECEIVER},
                                 "consent_withdrawn"),
+    # After a reassignment, or a withdrawal the survivor takes back: consent for the agency
+    # that holds the referral now, recorded by the agency that sent it.
+    Action.RECORD_CONSENT: _m({S.SENT, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD}, None, {Side.SENDER},
+                              "consent_recorded"),
     Action.PROGRAMME: _m({S.ACCEPTED, S.IN_PROGRESS}, S.IN_PROGRESS, {Side.RECEIVER},
                          "programme_progress"),
 }
@@ -117,6 +122,7 @@ _ACTION_LABELS = {
     Action.EXTEND: _l("given a new deadline"),
     Action.ESCALATE: _l("escalated"),
     Action.WITHDRAW_CONSENT: _l("changed (consent withdrawn)"),
+    Action.RECORD_CONSENT: _l("given new consent"),
     Action.PROGRAMME: _l("updated with programme progress"),
 }
 

@@ -536,6 +536,50 @@ def withdraw_consent(actor: Actor, *, referral_id: int, note: str = "",
     return referral
 
 
+def consent_in_force(consent: ReferralConsent | None, referral: Referral, now: datetime) -> bool:
+    """Consent given to the agency that holds the referral now, not withdrawn, not ended."""
+    return (consent is not None and consent.shared_with_agency_id == referral.receiver_agency_id
+            and consent.is_active(now))
+
+
+@scoped
+def record_consent(actor: Actor, *, referral_id: int, consent: ConsentInput,
+                   now: datetime | None = None) -> Referral:
+    """Record the survivor's consent for the agency that holds the referral now.
+
+    Consent is given to one agency: after a coordinator reassigns a referral (or after the
+    survivor withdrew and agrees again) the receiving agency reads no case data until the
+    sending agency records it here. The consent record is replaced; the history and the audit
+    trail keep what was there before.
+    """
+    now = now or utcnow()
+    referral = load_referral(referral_id)
+    check_move(Action.RECORD_CONSENT, referral.status, _sides(actor, referral))
+    if not consent.consented:
+        raise DomainError(_("Record consent only when the survivor has agreed."),
+                          field="categories")
+    _validate_consent(consent, now)
+    row = db.session.execute(
+        select(ReferralConsent).where(ReferralConsent.referral_id == referral_id)
+    ).scalar_one_or_none()
+    if consent_in_force(row, referral, now):
+        raise DomainError(_("Consent for this agency is already in force."))
+    if row is None:
+        row = ReferralConsent(referral_id=referral_id)
+        db.session.add(row)
+    row.consented = True
+    row.shared_with_agency_id = referral.receiver_agency_id
+    row.categories = sorted(set(consent.categories))
+    row.valid_until = consent.valid_until
+    row.legal_ground, row.legal_ground_text = None, ""
+    row.recorded_by_id, row.recorded_at = actor.user_id, now
+    row.withdrawn_at = row.withdrawn_by_id = None
+    db.session.flush()
+    _record(actor, referral, Action.RECORD_CONSENT.value, referral.status, referral.status,
+            "consent_recorded", now=now)
+    return referral
+
+
 # --- coordinators -------------------------------------------------------------------------------
 
 
@@ -545,7 +589,7 @@ def reassign_referral(actor: Actor, *, referral_id: int, receiver_agency_id: int
     """Send a referral nobody has taken up to another agency, with a fresh deadline.
 
     Consent was given for the first agency only: the new one reads the referral, not the case
-    data, until consent is recorded for it.
+    data, until the sending agency records consent for it (``record_consent``).
     """
     now = now or utcnow()
     referral = load_referral(referral_id)

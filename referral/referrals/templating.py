@@ -48,6 +48,7 @@ HISTORY_LABELS = {
     "extend_deadline": _l("Deadline extended"),
     "escalate": _l("Escalated"),
     "withdraw_consent": _l("Consent withdrawn"),
+    "record_consent": _l("Consent recorded"),
     "programme": _l("Programme progress"),
 }
 _REASON_TABLES = {
@@ -106,6 +107,7 @@ TIMELINE_LABELS = {
     "referral.extend_deadline": _l("Referral deadline extended"),
     "referral.escalate": _l("Referral escalated"),
     "referral.withdraw_consent": _l("Consent for a referral withdrawn"),
+    "referral.record_consent": _l("Consent for a referral recorded"),
     "referral.programme": _l("Correctional programme progress"),
 }
 

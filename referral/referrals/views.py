@@ -26,6 +26,7 @@ from referral.audit import service as audit
 from referral.cases import service as cases_service
 from referral.errors import DomainError
 from referral.extensions import db
+from referral.models_base import utcnow
 from referral.referrals import directory as directory_service
 from referral.referrals import forms as f
 from referral.referrals import service, templating
@@ -165,7 +166,8 @@ def _detail_context(referral_id: int, forms: dict[str, Any] | None = None) -> di
         if a.id != referral.receiver_agency_id]
     return {
         "referral": referral, "forms": forms, "actions": allowed_actions(referral.status, sides),
-        "sides": sides, "consent": service.get_consent_for(actor, referral.id),
+        "sides": sides, "consent": (consent := service.get_consent_for(actor, referral.id)),
+        "consent_in_force": service.consent_in_force(consent, referral, utcnow()),
         "history": service.list_history_for(actor, referral.id),
         "can_refer_elsewhere": referral.status in REFER_ELSEWHERE_FROM
         and "sender" in sides,
@@ -285,6 +287,17 @@ def withdraw_consent(referral_id: int) -> str | Response:
     return _act(referral_id, "withdraw_consent", lambda form: _actor_call(
         service.withdraw_consent, referral_id=referral_id, note=form.text.data or ""),
         _("Consent withdrawn. The receiving agency no longer sees the case data."))
+
+
+@bp.post("/referrals/<int:referral_id>/consent/record")
+@login_required
+@require(Permission.REFERRAL_SEND)
+def record_consent(referral_id: int) -> str | Response:
+    return _act(referral_id, "record_consent", lambda form: _actor_call(
+        service.record_consent, referral_id=referral_id, consent=service.ConsentInput(
+            consented=True, categories=tuple(form.categories.data or ()),
+            valid_until=f.end_of_local_day(form.consent_until.data))),
+        _("Consent recorded. The receiving agency now sees what the survivor agreed to share."))
 
 
 @bp.post("/referrals/<int:referral_id>/reassign")
