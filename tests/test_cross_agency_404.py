@@ -167,7 +167,7 @@ def targets(w: dict[str, Any], r: dict[str, Any]) -> dict[str, Target]:
     }
     ref = {"referral_id": r["referral"].id}
     for name in ("accept", "cancel", "complete", "decline", "escalate", "extend", "fail", "hold",
-                 "programme", "reassign", "start", "withdraw_consent"):
+                 "programme", "reassign", "record_consent", "start", "withdraw_consent"):
         t[f"referrals.{name}"] = Target(ref, insider=None)
     t["referrals.detail"] = Target(ref)
     conf = {"conference_id": r["conference"].id}
