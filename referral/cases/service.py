@@ -12,16 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, insert, or_, select, update
-from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import joinedload
 
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor, acting_as
@@ -43,6 +42,7 @@ from referral.errors import DomainError, IllegalTransition, NotVisible, StaleEdi
 from referral.events.service import emit
 from referral.extensions import db
 from referral.models_base import utcnow
+from referral.web.memo import TransactionMemo
 
 CLOSED_REASONS = {
     "safe_no_further_risk": _l("Safe: no further risk identified"),
@@ -77,7 +77,8 @@ def scoped(fn: F) -> F:
 
 
 
-_LOADED = "cases_loaded"  # session.info: (transaction, {(actor, case id): case})
+# An audit row changes nothing anyone may see; any other write may (a restriction, a share).
+_loaded_cases = TransactionMemo("cases_loaded", lambda obj: not isinstance(obj, AuditEvent))
 
 
 def load_case(actor: Actor, case_id: int) -> Case:
@@ -85,14 +86,10 @@ def load_case(actor: Actor, case_id: int) -> Case:
 
     A page asks for its case from several services (participants, safe contact, notes…); within
     one transaction and until its next write, the same actor gets the row already checked
-    instead of the same scoped query again. A write or a rollback forgets it; the memo is keyed
-    by the root transaction, so the next transaction starts afresh.
+    instead of the same scoped query again (referral/web/memo.py).
     """
-    session = db.session()
-    transaction = session.get_transaction()
-    memo = session.info.get(_LOADED)
-    if memo is not None and memo[0] is transaction and transaction is not None:
-        found = memo[1].get((actor, case_id))
+    if db.session().in_transaction():
+        found = _loaded_cases.entries().get((actor, case_id))
         if found is not None:
             return found
     with acting_as(actor):
@@ -104,25 +101,8 @@ def load_case(actor: Actor, case_id: int) -> Case:
         ).scalar_one_or_none()
     if case is None or not role_can(actor.role, Permission.CASE_READ):
         raise NotVisible("case", case_id)
-    transaction = session.get_transaction()
-    if memo is None or memo[0] is not transaction:
-        memo = (transaction, {})
-        session.info[_LOADED] = memo
-    memo[1][(actor, case_id)] = case
+    _loaded_cases.entries()[(actor, case_id)] = case
     return case
-
-
-@sa_event.listens_for(Session, "after_flush")
-def _forget_loaded_cases_on_write(session: Session, _context: Any) -> None:
-    # An audit row changes nothing anyone may see; any other write may (a restriction, a share).
-    written = [*session.new, *session.dirty, *session.deleted]
-    if any(not isinstance(obj, AuditEvent) for obj in written):
-        session.info.pop(_LOADED, None)
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_loaded_cases(session: Session, *_args: Any) -> None:
-    session.info.pop(_LOADED, None)
 
 
 @scoped

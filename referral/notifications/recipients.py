@@ -10,9 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
@@ -22,6 +20,7 @@ from referral.cases.models import Case, CaseMember
 from referral.events.models import OutboxEvent
 from referral.extensions import db
 from referral.notifications.kinds import Kind
+from referral.web.memo import TransactionMemo
 
 STAFF_ROLES = (Role.OFFICER.value, Role.AGENCY_MANAGER.value)
 
@@ -123,32 +122,12 @@ def _value(name: str, event: OutboxEvent, subject: Subject) -> Any:
 # A write to users, agencies, cases or case members forgets them all, as does a rollback; a new
 # transaction starts afresh (the memo is keyed by its root transaction).
 
-_MEMO = "notification_recipients_memo"
-_MEMO_INVALIDATED_BY = (User, Agency, Case, CaseMember)
+_memo = TransactionMemo("notification_recipients",
+                        lambda obj: isinstance(obj, (User, Agency, Case, CaseMember)))
 
 
 def _remembered(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-    session = db.session()
-    transaction = session.get_transaction()
-    held = session.info.get(_MEMO)
-    if held is None or held[0] is not transaction:
-        held = (transaction, {})
-        session.info[_MEMO] = held
-    if key not in held[1]:
-        held[1][key] = compute()
-    return held[1][key]
-
-
-@sa_event.listens_for(Session, "after_flush")
-def _forget_on_write(session: Session, _context: Any) -> None:
-    written = (*session.new, *session.dirty, *session.deleted)
-    if any(isinstance(obj, _MEMO_INVALIDATED_BY) for obj in written):
-        session.info.pop(_MEMO, None)
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(_MEMO, None)
+    return _memo.get_or_compute(key, compute)
 
 
 @dataclass(frozen=True)
