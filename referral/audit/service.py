@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from referral.access.scope import optional_actor
@@ -76,6 +76,17 @@ def _forget_head(session: Session, _previous: Any) -> None:
 # transaction, and a new transaction is a new object, so a committed one is never reused.
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """One row for ``record_many``: ``record``'s arguments as a value."""
+
+    action: str
+    object_type: str | None = None
+    object_id: object | None = None
+    outcome: str = "success"
+    details: dict[str, Any] | None = None
+
+
 def record(
     action: str,
     *,
@@ -90,28 +101,59 @@ def record(
 
     ``details`` must hold ids and codes only, never names, IINs, addresses or free text.
     """
+    entry = AuditEntry(action, object_type, object_id, outcome, details)
+    (values,) = _chained([entry], actor_user_id, actor_agency_id)
+    event = AuditEvent(**values)
+    db.session.add(event)
+    db.session.flush()
+    _remember_head(event.row_hash)
+    return event
+
+
+def record_many(entries: Sequence[AuditEntry], *, actor_user_id: int | None = None,
+                actor_agency_id: int | None = None) -> None:
+    """Add several chained audit rows in one statement (a sweep that expires a thousand
+    referrals writes a thousand rows: one round trip instead of a thousand).
+
+    The rows are chained in the given order and sent as one executemany, whose rows the
+    database inserts one after another in that order, so id order is chain order.
+    """
+    if not entries:
+        return
+    rows = _chained(entries, actor_user_id, actor_agency_id)
+    db.session.execute(insert(AuditEvent), rows)
+    _remember_head(rows[-1]["row_hash"])
+
+
+def _chained(entries: Sequence[AuditEntry], actor_user_id: int | None,
+             actor_agency_id: int | None) -> list[dict[str, Any]]:
+    """Column values of ``entries`` as rows, each linked to the one before (the chain head
+    first)."""
     actor = optional_actor()
     if actor is not None and not actor.is_system:
         actor_user_id = actor_user_id or actor.user_id
         actor_agency_id = actor_agency_id or actor.agency_id
-    event = AuditEvent(
-        created_at=utcnow(),
-        actor_user_id=actor_user_id,
-        actor_agency_id=actor_agency_id,
-        action=action,
-        object_type=object_type,
-        object_id=None if object_id is None else str(object_id),
-        outcome=outcome,
-        source_ip=request.remote_addr if has_request_context() else None,
-        details=details,
-    )
-    event.prev_hash = _last_hash()
-    event.row_hash = compute_hash(event)
-    db.session.add(event)
-    db.session.flush()
+    source_ip = request.remote_addr if has_request_context() else None
+    created_at = utcnow()
+    prev_hash = _last_hash()
+    rows = []
+    for entry in entries:
+        values: dict[str, Any] = {
+            "created_at": created_at, "actor_user_id": actor_user_id,
+            "actor_agency_id": actor_agency_id, "action": entry.action,
+            "object_type": entry.object_type,
+            "object_id": None if entry.object_id is None else str(entry.object_id),
+            "outcome": entry.outcome, "source_ip": source_ip, "details": entry.details,
+            "prev_hash": prev_hash}
+        values["row_hash"] = prev_hash = hashlib.sha256(
+            _canonical_values([values[name] for name in _HASHED])).hexdigest()
+        rows.append(values)
+    return rows
+
+
+def _remember_head(row_hash: str) -> None:
     session = db.session()
-    session.info[_HEAD] = (session.get_transaction(), event.row_hash)
-    return event
+    session.info[_HEAD] = (session.get_transaction(), row_hash)
 
 
 @dataclass(frozen=True)

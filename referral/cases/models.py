@@ -51,6 +51,9 @@ RISK_LEVEL_LABELS = {
 }
 
 
+_OPEN_HIGH = "risk_level = 'high' AND status <> 'closed'"
+
+
 class Case(db.Model):
     """A family (household) at risk. Scoped: see referral.cases.scope for who may see it."""
 
@@ -65,6 +68,9 @@ class Case(db.Model):
         Index("ix_cases_owner_ids", "owner_agency_id", "id"),
         Index("ix_cases_sealed", "id", postgresql_where=text("restricted"),
               sqlite_where=text("restricted")),
+        # The minute sweep's high-risk escalation (migration 0008).
+        Index("ix_cases_high_risk_open", "high_risk_flagged_at", "id",
+              postgresql_where=text(_OPEN_HIGH), sqlite_where=text(_OPEN_HIGH)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -130,18 +130,23 @@ def _remembered(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
     return _memo.get_or_compute(key, compute)
 
 
+def memo_entries() -> dict[Any, Any]:
+    """This transaction's remembered answers, for ``warm`` to fill in bulk (same keys)."""
+    return _memo.entries()
+
+
 @dataclass(frozen=True)
-class _CaseFacts:
+class CaseFacts:
     region_code: str | None
     owner_agency_id: int | None
     restricted: bool
 
 
-def _case_facts(case_id: int) -> _CaseFacts:
-    def read() -> _CaseFacts:
+def _case_facts(case_id: int) -> CaseFacts:
+    def read() -> CaseFacts:
         row = db.session.execute(select(Case.region_code, Case.owner_agency_id, Case.restricted)
                                  .where(Case.id == case_id)).first()
-        return _CaseFacts(*row) if row else _CaseFacts(None, None, False)
+        return CaseFacts(*row) if row else CaseFacts(None, None, False)
 
     return _remembered(("case", case_id), read)
 
@@ -220,8 +225,8 @@ def _audience(name: str, event: OutboxEvent, subject: Subject) -> tuple[set[int]
 
 
 def _restrict_to_members(found: Recipients, case_id: int) -> Recipients:
-    members = set(db.session.execute(
-        select(CaseMember.user_id).where(CaseMember.case_id == case_id)).scalars())
+    members = _remembered(("members", case_id), lambda: frozenset(db.session.execute(
+        select(CaseMember.user_id).where(CaseMember.case_id == case_id)).scalars()))
     return Recipients(user_ids=found.user_ids & members, mailbox_agency_ids=set())
 
 

@@ -10,22 +10,24 @@ extended deadline or new progress starts a fresh set of reminders.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
 from referral.accounts.models import User
 from referral.accounts.service import actor_for
 from referral.cases.models import Case, CaseStatus, RiskLevel
-from referral.events.models import OutboxEvent
-from referral.events.service import emit
+from referral.events.service import EventSpec, emit_many
 from referral.extensions import db
+from referral.models_base import utcnow
 from referral.notifications.config import setting
 from referral.notifications.models import ReminderLog
 
@@ -43,25 +45,55 @@ def _optional(module: str) -> object | None:
         return None
 
 
-def once(subject_type: str, subject_id: int, kind: str, threshold: str,
-         make_event: Callable[[], OutboxEvent]) -> bool:
-    """Log the reminder and emit its event together, unless it was sent before."""
-    done = db.session.execute(select(exists().where(
-        ReminderLog.subject_type == subject_type, ReminderLog.subject_id == subject_id,
-        ReminderLog.kind == kind, ReminderLog.threshold == threshold))).scalar()
-    if done:
-        return False
-    try:
-        with db.session.begin_nested():
-            log = ReminderLog(subject_type=subject_type, subject_id=subject_id, kind=kind,
-                              threshold=threshold)
-            db.session.add(log)
-            db.session.flush()
-            log.event_id = make_event().id
-            db.session.flush()
-    except IntegrityError:
-        return False  # a concurrent sweep logged it first
-    return True
+@dataclass(frozen=True)
+class Reminder:
+    """One reminder to send at most once: its log key and the event that announces it."""
+
+    subject_type: str
+    subject_id: int
+    kind: str
+    threshold: str
+    event: EventSpec
+
+
+def _claim(chunk: list[Reminder]) -> dict[tuple[str, int, str, str], int]:
+    """Insert the log rows that do not exist yet; their keys → log ids. A row that exists
+    (sent before, or by a concurrent sweep a moment ago) is skipped by the unique key."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    table = ReminderLog.__table__
+    statement = insert(table).values([
+        {"subject_type": r.subject_type, "subject_id": r.subject_id, "kind": r.kind,
+         "threshold": r.threshold, "created_at": now} for r in chunk
+    ]).on_conflict_do_nothing().returning(table.c.subject_type, table.c.subject_id,
+                                          table.c.kind, table.c.threshold, table.c.id)
+    return {tuple(row[:4]): row[4] for row in db.session.execute(statement)}
+
+
+def once_many(reminders: Sequence[Reminder]) -> int:
+    """Log and announce each reminder that was not sent before; how many were sent.
+
+    The log row and its event are written together in the caller's transaction, so a second
+    sweep, a redelivered task or a duplicated beat finds the row and sends nothing. One
+    INSERT … ON CONFLICT DO NOTHING claims a batch, one flush emits its events and one
+    UPDATE links them: a few statements per batch, not per reminder (docs/performance.md).
+    """
+    sent = 0
+    for start in range(0, len(reminders), 500):
+        chunk = list({(r.subject_type, r.subject_id, r.kind, r.threshold): r
+                      for r in reminders[start:start + 500]}.values())
+        claimed = _claim(chunk)
+        won = [r for r in chunk if (r.subject_type, r.subject_id, r.kind, r.threshold)
+               in claimed]
+        if not won:
+            continue
+        emitted = emit_many([r.event for r in won])
+        db.session.execute(update(ReminderLog), [
+            {"id": claimed[(r.subject_type, r.subject_id, r.kind, r.threshold)],
+             "event_id": event.id} for r, event in zip(won, emitted, strict=True)])
+        sent += len(won)
+    return sent
 
 
 def _stamp(moment: datetime) -> str:
@@ -73,6 +105,13 @@ def _stamp_sql(column: Any) -> Any:
     if db.session.get_bind().dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
     return func.strftime("%Y-%m-%dT%H:%M:%S+00:00", column)
+
+
+def _epoch(column: Any) -> Any:
+    """Seconds since 1970 of a timestamp column, computed by the database (for prefilters)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", column)
+    return (func.julianday(column) - 2440587.5) * 86400.0
 
 
 def _not_logged(subject_type: str, subject_id: Any, kind: str, threshold: Any) -> Any:
@@ -90,17 +129,18 @@ def _logged(subject_type: str, kind: str, ids: list[int]) -> set[tuple[int, str]
     for start in range(0, len(ids), 1000):
         found.update(db.session.execute(select(ReminderLog.subject_id, ReminderLog.threshold).where(
             ReminderLog.subject_type == subject_type, ReminderLog.kind == kind,
-            ReminderLog.subject_id.in_(ids[start:start + 1000]))).tuples().all())
+            ReminderLog.subject_id.in_(ids[start:start + 1000]))).all())
     return found
 
 
 # --- referrals -----------------------------------------------------------------------------------
 
 
-def _referral_event(kind: str, referral: object, **extra: int | str) -> Callable[[], OutboxEvent]:
-    return lambda: emit(kind, subject_type="referral", subject_id=referral.id,
-                        case_id=referral.case_id, sender_agency_id=referral.sender_agency_id,
-                        receiver_agency_id=referral.receiver_agency_id, **extra)
+def _referral_reminder(kind: str, referral: Any, logged_as: str, **extra: int | str) -> Reminder:
+    return Reminder("referral", referral.id, kind, logged_as, EventSpec(
+        kind, "referral", referral.id,
+        {"case_id": referral.case_id, "sender_agency_id": referral.sender_agency_id,
+         "receiver_agency_id": referral.receiver_agency_id, **extra}))
 
 
 def remind_pending_referrals(*, now: datetime) -> int:
@@ -110,9 +150,17 @@ def remind_pending_referrals(*, now: datetime) -> int:
         return 0
     referral_cls = models.Referral
     history = models.ReferralHistory
-    sent = 0
-    pending = db.session.execute(select(referral_cls).where(
-        referral_cls.status == "sent", referral_cls.deadline_at > now)).scalars().all()
+    due: list[Reminder] = []
+    # Only referrals past the lowest threshold of their original window: a later window start
+    # (reassigned, extended) only moves a threshold later, so this never leaves out one that
+    # is due. The columns the reminder needs, not whole rows: this runs every minute.
+    low = min(setting("NOTIFY_PENDING_THRESHOLDS")) / 100
+    pending = db.session.execute(select(
+        referral_cls.id, referral_cls.case_id, referral_cls.sender_agency_id,
+        referral_cls.receiver_agency_id, referral_cls.sent_at, referral_cls.deadline_at,
+    ).where(referral_cls.status == "sent", referral_cls.deadline_at > now,
+            _epoch(referral_cls.sent_at) * (1 - low) + _epoch(referral_cls.deadline_at) * low
+            <= now.timestamp() + 1)).all()
     ids = [r.id for r in pending]
     # The window starts (as _window_start) and the reminders already sent, for all at once.
     restarts: dict[int, datetime] = {}
@@ -121,7 +169,7 @@ def remind_pending_referrals(*, now: datetime) -> int:
             select(history.referral_id, func.max(history.at)).where(
                 history.referral_id.in_(ids[start_at:start_at + 1000]),
                 history.action.in_(("reassign", "extend_deadline")))
-            .group_by(history.referral_id)).tuples().all())
+            .group_by(history.referral_id)).all())
     done = _logged("referral", PENDING, ids)
     for referral in pending:
         restarted = restarts.get(referral.id)
@@ -133,11 +181,9 @@ def remind_pending_referrals(*, now: datetime) -> int:
             continue
         top = crossed[-1]
         threshold = f"{top}%@{_stamp(referral.deadline_at)}"
-        if (referral.id, threshold) in done:
-            continue
-        sent += once("referral", referral.id, PENDING, threshold,
-                     _referral_event(PENDING, referral, threshold=top))
-    return sent
+        if (referral.id, threshold) not in done:
+            due.append(_referral_reminder(PENDING, referral, threshold, threshold=top))
+    return once_many(due)
 
 
 def expire_overdue(*, now: datetime) -> int:
@@ -160,12 +206,10 @@ def remind_stalled_referrals(*, now: datetime) -> int:
         referral_cls.status.in_(("accepted", "in_progress")), last <= cutoff,
         _not_logged("referral", referral_cls.id, NO_PROGRESS, _stamp_sql(last)),
     )).scalars().all()
-    sent = 0
-    for referral in stalled:
-        since = referral.last_progress_at or referral.accepted_at
-        sent += once("referral", referral.id, NO_PROGRESS, _stamp(since),
-                     _referral_event(NO_PROGRESS, referral))
-    return sent
+    return once_many([
+        _referral_reminder(NO_PROGRESS, referral,
+                           _stamp(referral.last_progress_at or referral.accepted_at))
+        for referral in stalled])
 
 
 # --- cases ---------------------------------------------------------------------------------------
@@ -184,12 +228,10 @@ def escalate_high_risk_cases(*, now: datetime) -> int:
         query = query.where(~exists().where(
             referral_cls.case_id == Case.id,
             referral_cls.status.in_(("accepted", "in_progress", "on_hold", "completed"))))
-    sent = 0
-    for case_id, flagged_at in db.session.execute(query).all():
-        sent += once("case", case_id, HIGH_RISK, _stamp(flagged_at),
-                     lambda cid=case_id: emit(HIGH_RISK, subject_type="case", subject_id=cid,
-                                              case_id=cid))
-    return sent
+    return once_many([
+        Reminder("case", case_id, HIGH_RISK, _stamp(flagged_at),
+                 EventSpec(HIGH_RISK, "case", case_id, {"case_id": case_id}))
+        for case_id, flagged_at in db.session.execute(query).all()])
 
 
 def _local_today(now: datetime) -> date:
@@ -202,20 +244,19 @@ def remind_measures_ending(*, now: datetime) -> int:
 
     today = _local_today(now)
     days_before = sorted(setting("NOTIFY_MEASURE_ENDING_DAYS"))
-    sent = 0
+    due: list[Reminder] = []
     ending = measures.ending_within(today, days_before[-1])
     done = _logged("protective_measure", MEASURE_ENDING, [m.id for m in ending])
     for measure in ending:
         left = (measure.ends_on - today).days
         days = next(d for d in days_before if left <= d)
         threshold = f"{days}d@{measure.ends_on.isoformat()}"
-        if (measure.id, threshold) in done:
-            continue
-        sent += once("protective_measure", measure.id, MEASURE_ENDING, threshold,
-                     lambda m=measure, d=days: emit(
-                         MEASURE_ENDING, subject_type="case", subject_id=m.case_id,
-                         case_id=m.case_id, measure_id=m.id, days=d))
-    return sent
+        if (measure.id, threshold) not in done:
+            due.append(Reminder("protective_measure", measure.id, MEASURE_ENDING, threshold,
+                                EventSpec(MEASURE_ENDING, "case", measure.case_id, {
+                                    "case_id": measure.case_id, "measure_id": measure.id,
+                                    "days": days})))
+    return once_many(due)
 
 
 # --- the daily digest ----------------------------------------------------------------------------
@@ -249,16 +290,15 @@ def send_daily_digests(*, now: datetime) -> int:
     coordinators = db.session.execute(select(User).where(
         User.role == Role.COORDINATOR, User.is_active_account.is_(True))).scalars().all()
     done = _logged("user", DIGEST, [u.id for u in coordinators])
-    sent = 0
+    due: list[Reminder] = []
     for user in coordinators:
         if (user.id, day) in done:
             continue  # today's digest went out: no need to count again every minute
         overdue, attention = _digest_counts(user, now)
-        sent += once("user", user.id, DIGEST, day,
-                     lambda u=user.id, o=overdue, a=attention: emit(
-                         DIGEST, subject_type="user", subject_id=u, user_id=u, reference=day,
-                         overdue=o, attention=a))
-    return sent
+        due.append(Reminder("user", user.id, DIGEST, day, EventSpec(
+            DIGEST, "user", user.id, {"user_id": user.id, "reference": day,
+                                      "overdue": overdue, "attention": attention})))
+    return once_many(due)
 
 
 def run_all(*, now: datetime) -> dict[str, int]:

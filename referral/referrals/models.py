@@ -22,6 +22,8 @@ from referral.agencies.models import Agency
 from referral.extensions import db
 from referral.models_base import UTCDateTime, utcnow
 
+_ACTIVE = "status IN ('accepted', 'in_progress')"
+
 
 class Referral(db.Model):
     """A request from a sending agency to a receiving agency for one service.
@@ -43,6 +45,11 @@ class Referral(db.Model):
         Index("ix_referrals_previous", "previous_referral_id",
               postgresql_where=text("previous_referral_id IS NOT NULL"),
               sqlite_where=text("previous_referral_id IS NOT NULL")),
+        # The minute sweep (migration 0008): "has this case an accepted referral?" and
+        # "which active referrals made no progress since …?" from indexes alone.
+        Index("ix_referrals_case_status", "case_id", "status"),
+        Index("ix_referrals_stalled", text("coalesce(last_progress_at, accepted_at)"), "id",
+              postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
         UniqueConstraint("sender_user_id", "idempotency_key", name="uq_referrals_idempotency"),
     )
 

@@ -47,5 +47,5 @@ def region_panel(actor: Actor) -> dict[str, Any]:
     counts = dict(db.session.execute(
         select(Referral.status, func.count()).where(
             Referral.status.in_([Status.SENT, Status.EXPIRED])).group_by(Referral.status)
-    ).tuples().all())
+    ).all())
     return {"unanswered": counts.get(Status.SENT, 0), "expired": counts.get(Status.EXPIRED, 0)}

@@ -18,16 +18,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral.access.permissions import Permission, role_can
-from referral.access.scope import Actor, acting_as, system_actor
+from referral.access.scope import Actor
 from referral.accounts.models import User
 from referral.agencies.models import Agency, AgencyService
 from referral.agencies.services import SERVICES
 from referral.audit import service as audit
 from referral.cases.models import Case, CaseParticipant, RiskLevel
 from referral.cases.scope import DATA_CATEGORIES
-from referral.cases.service import add_timeline_entry, get_case_for
+from referral.cases.service import get_case_for
 from referral.errors import DomainError, IllegalTransition, NotVisible
-from referral.events import service as events
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.referrals import capacity
@@ -42,6 +41,7 @@ from referral.referrals.codes import (
     PROGRAMME_EVENTS,
     URGENCIES,
 )
+from referral.referrals.expiry import expire_overdue_referrals  # noqa: F401 - interface
 from referral.referrals.lifecycle import (
     REFER_ELSEWHERE_FROM,
     SHARED_STATES,
@@ -50,7 +50,7 @@ from referral.referrals.lifecycle import (
     Status,
     check_move,
 )
-from referral.referrals.models import Referral, ReferralConsent, ReferralHistory
+from referral.referrals.models import Referral, ReferralConsent
 from referral.referrals.queries import (  # noqa: F401 - part of this module's interface
     case_timeline_for,
     count_new_for,
@@ -63,6 +63,7 @@ from referral.referrals.queries import (  # noqa: F401 - part of this module's i
     list_region_referrals_for,
     load_referral,
 )
+from referral.referrals.recording import Move, record_moves
 
 DEFAULT_DEADLINES = {
     "emergency": timedelta(hours=2),
@@ -358,22 +359,8 @@ def _apply(actor: Actor, referral_id: int, action: Action, *, values: dict[str, 
 def _record(actor: Actor, referral: Referral, action: str, from_status: str | None,
             to_status: str | None, event: str, *, now: datetime, reason_code: str | None = None,
             note: str = "", extra_event: dict[str, Any] | None = None) -> None:
-    db.session.add(ReferralHistory(
-        referral_id=referral.id, case_id=referral.case_id, action=action,
-        from_status=from_status, to_status=to_status, reason_code=reason_code, note=note,
-        actor_user_id=actor.user_id, actor_agency_id=actor.agency_id, at=now,
-    ))
-    add_timeline_entry(actor, referral.case_id, f"referral.{action}", object_type="referral",
-                       object_id=referral.id, reference=referral.reference,
-                       service=referral.service_code, status=to_status, reason=reason_code,
-                       sender_agency_id=referral.sender_agency_id,
-                       receiver_agency_id=referral.receiver_agency_id)
-    audit.record(f"referral.{action}", object_type="referral", object_id=referral.id,
-                 details={"case_id": referral.case_id, "from": from_status, "to": to_status,
-                          "reason": reason_code})
-    events.emit(f"referral.{event}", subject_type="referral", subject_id=referral.id,
-                case_id=referral.case_id, sender_agency_id=referral.sender_agency_id,
-                receiver_agency_id=referral.receiver_agency_id, **(extra_event or {}))
+    record_moves(actor, [Move(referral, action, from_status, to_status, event, reason_code,
+                              note, dict(extra_event or {}))], now=now)
 
 
 def _coded(table: dict, code: str | None, text: str, field_name: str) -> None:
@@ -625,42 +612,3 @@ def escalate_referral(actor: Actor, *, referral_id: int, text: str = "",
 
 
 # --- the sweep ----------------------------------------------------------------------------------
-
-
-def expire_overdue_referrals(*, now: datetime) -> list[int]:
-    """Mark unanswered referrals past their deadline expired; returns their ids.
-
-    Runs in the system scope (the notification sweep calls it every minute). Each row is
-    claimed with a conditional UPDATE, so two sweeps never expire (or announce) one twice.
-    """
-    actor = system_actor("referral deadline sweep")
-    expired: list[int] = []
-    with acting_as(actor):
-        due = db.session.execute(
-            select(Referral.id).where(Referral.status == Status.SENT, Referral.deadline_at <= now)
-            .order_by(Referral.deadline_at)
-        ).scalars().all()
-        # Claimed together by one conditional UPDATE … RETURNING per 500 (a row another sweep
-        # took first is simply not returned), then loaded together: two statements for the
-        # batch instead of two per referral (docs/performance.md).
-        for start in range(0, len(due), 500):
-            chunk = due[start:start + 500]
-            claimed = set(db.session.execute(
-                update(Referral)
-                .where(Referral.id.in_(chunk), Referral.status == Status.SENT,
-                       Referral.deadline_at <= now)
-                .values(status=Status.EXPIRED, closed_at=now, version=Referral.version + 1)
-                .returning(Referral.id)
-                .execution_options(synchronize_session=False)
-            ).scalars())
-            if not claimed:
-                continue
-            loaded = {r.id: r for r in db.session.execute(
-                select(Referral).where(Referral.id.in_(sorted(claimed)))
-                .execution_options(populate_existing=True)).scalars()}
-            for referral_id in chunk:
-                if referral_id in claimed:
-                    _record(actor, loaded[referral_id], Action.EXPIRE.value, Status.SENT,
-                            Status.EXPIRED, "expired", now=now)
-                    expired.append(referral_id)
-    return expired
