@@ -15,6 +15,7 @@ from referral.agencies import service as agencies
 from referral.agencies.models import AgencyType
 from referral.agencies.services import SERVICES
 from referral.audit import service as audit
+from referral.audit.verify import default_workers
 from referral.errors import DomainError
 from referral.extensions import db
 
@@ -22,9 +23,12 @@ audit_cli = AppGroup("audit", help="Audit trail commands.")
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+@click.option("--workers", type=int, default=None,
+              help="processes walking the chain side by side (PostgreSQL; default: the "
+                   "machine's cores, up to 4)")
+def audit_verify(workers: int | None) -> None:
     """Walk the hash chain and name the first broken row."""
-    report = audit.verify_chain()
+    report = audit.verify_chain(workers=workers or default_workers())
     if report.ok:
         click.echo(f"audit chain intact: {report.rows_checked} rows")
         return

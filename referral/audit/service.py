@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,25 +15,13 @@ from sqlalchemy.orm import Session
 
 from referral.access.scope import optional_actor
 from referral.audit.models import AuditEvent
+from referral.audit.verify import GENESIS, ChainReport, verify_chain  # noqa: F401 - interface
+from referral.audit.verify import HASHED as _HASHED
+from referral.audit.verify import canonical_values as _canonical_values
 from referral.extensions import db
 from referral.models_base import utcnow
 
-GENESIS = "0" * 64
 _PG_CHAIN_LOCK = 72_617_001  # advisory lock key: one writer extends the chain at a time
-
-
-# The hashed fields, in order. verify_chain reads exactly these columns.
-_HASHED = ("created_at", "actor_user_id", "actor_agency_id", "action", "object_type", "object_id",
-           "outcome", "source_ip", "details", "prev_hash")
-_dumps = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str).encode
-
-
-def _canonical_values(values: list[Any]) -> bytes:
-    """The canonical form of the hashed fields (``created_at`` first: an aware datetime, or its
-    ``isoformat(timespec="microseconds")`` text in UTC)."""
-    if not isinstance(values[0], str):
-        values[0] = values[0].isoformat(timespec="microseconds")
-    return _dumps(values).encode()
 
 
 def _canonical(event: AuditEvent) -> bytes:
@@ -154,83 +141,6 @@ def _chained(entries: Sequence[AuditEntry], actor_user_id: int | None,
 def _remember_head(row_hash: str) -> None:
     session = db.session()
     session.info[_HEAD] = (session.get_transaction(), row_hash)
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    rows_checked: int
-    first_broken_id: int | None
-    reason: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.first_broken_id is None
-
-
-# PostgreSQL: the driver's own cursor, the time already in canonical text and the details as
-# text, so no per-row type processing happens before the hash (docs/performance.md).
-_PG_ROWS = """
-    SELECT id, row_hash,
-           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"'),
-           actor_user_id, actor_agency_id, action, object_type, object_id, outcome, source_ip,
-           details::text, prev_hash
-    FROM audit_events WHERE id > %s ORDER BY id LIMIT %s"""
-
-
-def _iter_pg_rows(batch: int) -> Iterator[Any]:
-    cursor = db.session.connection().connection.driver_connection.cursor()
-    loads = json.loads
-    last_id = 0
-    try:
-        while True:
-            cursor.execute(_PG_ROWS, (last_id, batch))
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            for row in rows:
-                details = row[10]
-                yield (*row[:10], None if details is None else loads(details), row[11])
-            last_id = rows[-1][0]
-    finally:
-        cursor.close()
-
-
-def _iter_rows(batch: int = 20000) -> Iterator[Any]:
-    """(id, row_hash, *hashed fields) in id order, as plain rows in keyset batches.
-
-    Plain rows, not ORM objects: building and expunging an AuditEvent per row cost about a
-    quarter of verify's time (docs/performance.md).
-    """
-    if db.session.get_bind().dialect.name == "postgresql":
-        yield from _iter_pg_rows(batch)
-        return
-    table = AuditEvent.__table__
-    columns = [table.c.id, table.c.row_hash, *(table.c[name] for name in _HASHED)]
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            select(*columns).where(table.c.id > last_id).order_by(table.c.id).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1][0]
-
-
-def verify_chain() -> ChainReport:
-    """Walk the chain in id order; name the first row whose link or content does not hold."""
-    expected_prev = GENESIS
-    count = 0
-    sha256 = hashlib.sha256
-    for row in _iter_rows():
-        count += 1
-        event_id, row_hash, values = row[0], row[1], list(row[2:])
-        if values[-1] != expected_prev:
-            return ChainReport(count, event_id, "link to the previous row is broken")
-        if sha256(_canonical_values(values)).hexdigest() != row_hash:
-            return ChainReport(count, event_id, "row content does not match its hash")
-        expected_prev = row_hash
-    return ChainReport(count, None, None)
 
 
 def list_events(
