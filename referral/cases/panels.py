@@ -16,14 +16,14 @@ LIMIT = 10
 
 
 def _cases(actor: Actor, *conditions: Any) -> dict[str, Any]:
+    """The first rows and the total in one statement (``count(*) OVER ()``, counted before the
+    limit): a home page runs several panels, and each saved round trip counts."""
     with acting_as(actor):
-        query = select(Case).where(*conditions)
-        total = db.session.execute(
-            select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = db.session.execute(
-            query.order_by(Case.high_risk_flagged_at.desc().nulls_last(),
-                           Case.created_at.desc()).limit(LIMIT)).scalars().all()
-    return {"cases": rows, "total": total}
+        found = db.session.execute(
+            select(Case, func.count().over().label("total")).where(*conditions)
+            .order_by(Case.high_risk_flagged_at.desc().nulls_last(), Case.created_at.desc())
+            .limit(LIMIT)).all()
+    return {"cases": [row.Case for row in found], "total": found[0].total if found else 0}
 
 
 @register_panel("cases_open", template="cases/_panel_open.html",

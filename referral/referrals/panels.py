@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from referral.access.permissions import Role
 from referral.access.scope import Actor
@@ -18,23 +19,24 @@ from referral.referrals.models import Referral
 @register_panel("referral_inbox", template="referrals/_panel_inbox.html",
                 roles={Role.OFFICER, Role.AGENCY_MANAGER}, order=20)
 def inbox_panel(actor: Actor) -> dict[str, Any]:
-    rows = db.session.execute(
-        select(Referral).where(Referral.receiver_agency_id == actor.agency_id,
-                               Referral.status == Status.SENT)
+    found = db.session.execute(
+        select(Referral, func.count().over().label("total"))
+        .where(Referral.receiver_agency_id == actor.agency_id, Referral.status == Status.SENT)
         .order_by(Referral.deadline_at).limit(5)
-    ).scalars().all()
-    count = len(db.session.execute(
-        select(Referral.id).where(Referral.receiver_agency_id == actor.agency_id,
-                                  Referral.status == Status.SENT)).all())
-    return {"referrals": rows, "count": count}
+    ).all()
+    return {"referrals": [row.Referral for row in found],
+            "count": found[0].total if found else 0}
 
 
 @register_panel("referral_outcomes", template="referrals/_panel_outbox.html",
                 roles={Role.OFFICER, Role.AGENCY_MANAGER}, order=25)
 def outbox_panel(actor: Actor) -> dict[str, Any]:
+    # Newest closings first, read backwards along (sender, closed_at, id) (migration 0008); the
+    # receiving agencies' names come with the rows.
     rows = db.session.execute(
         select(Referral).where(Referral.sender_agency_id == actor.agency_id,
                                Referral.status.in_(sorted(CLOSED_STATES)))
+        .options(joinedload(Referral.receiver_agency))
         .order_by(Referral.closed_at.desc(), Referral.id.desc()).limit(5)
     ).scalars().all()
     return {"referrals": rows}
