@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from referral.access.scope import Actor
@@ -129,36 +129,49 @@ def _referral_query(regions: list[str], filters: Filters) -> Any:
     return query
 
 
-def _limited(query: Any) -> list[Any]:
-    """The first rows of a section and, in each row, the section's full count: one query.
+def _union(parts: list[tuple[str, Any, list[Any]]]) -> dict[str, list[Any]]:
+    """Several sections in one statement: each branch keeps its own order, its first rows and,
+    in each row, the section's full count (``count(*) OVER ()``, counted before the limit).
 
     A decade of data leaves thousands of stale rows in a large region; the page shows the most
-    overdue first and says how many there are (docs/performance.md).
+    overdue first and says how many there are, in one round trip for all sections of a kind
+    (docs/performance.md).
     """
-    return db.session.execute(query.add_columns(func.count().over().label("section_total"))
-                              .limit(setting("COORDINATION_REVIEW_ROWS"))).all()
+    limit = setting("COORDINATION_REVIEW_ROWS")
+    branches = []
+    for name, query, order in parts:
+        ranked = query.add_columns(
+            literal(name).label("section"),
+            func.count().over().label("section_total"),
+            func.row_number().over(order_by=order).label("position"),
+        ).order_by(*order).limit(limit).subquery()
+        branches.append(select(ranked))
+    if not branches:
+        return {}
+    combined = branches[0] if len(branches) == 1 else union_all(*branches)
+    found: dict[str, list[Any]] = {name: [] for name, _query, _order in parts}
+    ordered = combined.subquery()
+    for row in db.session.execute(select(ordered).order_by(ordered.c.section,
+                                                           ordered.c.position)):
+        found[row.section].append(row)
+    return found
 
 
 def _total(rows: list[Any]) -> int:
     return rows[0].section_total if rows else 0
 
 
-def _referral_rows(section: str, query: Any, since: str) -> tuple[list[Row], int]:
-    found = _limited(query)
-    return [
-        Row(section=section, case_id=r.case_id, case_reference=r.case_reference,
-            district_id=r.district_id, risk_level=r.risk_level, referral_id=r.id,
-            referral_reference=r.reference, receiver_agency_id=r.receiver_agency_id,
-            receiver_name=r.receiver_name, sender_name=r.sender_name,
-            service_code=r.service_code, urgency=r.urgency, status=r.status,
-            since=getattr(r, since) if since != "progress" else (r.last_progress_at
-                                                                  or r.accepted_at))
-        for r in found
-    ], _total(found)
+def _referral_row(section: str, r: Any) -> Row:
+    since = {OVERDUE: r.deadline_at, DUE_SOON: r.deadline_at, ON_HOLD: r.review_at,
+             NO_PROGRESS: r.last_progress_at or r.accepted_at}[section]
+    return Row(section=section, case_id=r.case_id, case_reference=r.case_reference,
+               district_id=r.district_id, risk_level=r.risk_level, referral_id=r.id,
+               referral_reference=r.reference, receiver_agency_id=r.receiver_agency_id,
+               receiver_name=r.receiver_name, sender_name=r.sender_name,
+               service_code=r.service_code, urgency=r.urgency, status=r.status, since=since)
 
 
-def _overdue(regions: list[str], filters: Filters, now: datetime
-             ) -> tuple[list[Row], int]:
+def _overdue(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
     """Expired, or past the deadline and not yet swept; not since referred elsewhere."""
     later = aliased(Referral)
     query = _referral_query(regions, filters).where(
@@ -166,41 +179,40 @@ def _overdue(regions: list[str], filters: Filters, now: datetime
         or_(Referral.status == Status.EXPIRED,
             and_(Referral.status == Status.SENT, Referral.deadline_at < now)),
         ~exists().where(later.previous_referral_id == Referral.id),
-    ).order_by(Referral.deadline_at, Referral.id)
-    return _referral_rows(OVERDUE, query, "deadline_at")
+    )
+    return query, [Referral.deadline_at, Referral.id]
 
 
-def _due_soon(regions: list[str], filters: Filters, now: datetime
-              ) -> tuple[list[Row], int]:
+def _due_soon(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
     window = now + timedelta(hours=setting("COORDINATION_DUE_SOON_HOURS"))
     query = _referral_query(regions, filters).where(
         Referral.status == Status.SENT, Referral.deadline_at >= now,
         Referral.deadline_at < window,
-    ).order_by(Referral.deadline_at, Referral.id)
-    return _referral_rows(DUE_SOON, query, "deadline_at")
+    )
+    return query, [Referral.deadline_at, Referral.id]
 
 
-def _on_hold(regions: list[str], filters: Filters, now: datetime
-             ) -> tuple[list[Row], int]:
+def _on_hold(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
     query = _referral_query(regions, filters).where(
         Referral.status == Status.ON_HOLD, Referral.review_at < now,
-    ).order_by(Referral.review_at, Referral.id)
-    return _referral_rows(ON_HOLD, query, "review_at")
+    )
+    return query, [Referral.review_at, Referral.id]
 
 
-def _no_progress(regions: list[str], filters: Filters, now: datetime
-                 ) -> tuple[list[Row], int]:
+def _no_progress(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
     last = func.coalesce(Referral.last_progress_at, Referral.accepted_at)
     cutoff = now - timedelta(days=setting("COORDINATION_NO_PROGRESS_DAYS"))
     query = _referral_query(regions, filters).where(
         Referral.status.in_([Status.ACCEPTED, Status.IN_PROGRESS]), last < cutoff,
-    ).order_by(last, Referral.id)
-    return _referral_rows(NO_PROGRESS, query, "progress")
+    )
+    return query, [last, Referral.id]
 
 
-def _case_query(regions: list[str], filters: Filters, *columns: Any) -> Any:
+def _case_query(regions: list[str], filters: Filters) -> Any:
+    """The case sections' columns: each section fills the ones it has, NULL the others, so
+    both go out in one UNION."""
     query = (select(Case.id, Case.reference, Case.district_id, Case.risk_level,
-                    _owner.name.label("owner_name"), *columns)
+                    _owner.name.label("owner_name"))
              .join(_owner, _owner.id == Case.owner_agency_id)
              .where(Case.region_code.in_(regions), Case.restricted.is_(False),
                     Case.status != CaseStatus.CLOSED))
@@ -214,32 +226,32 @@ def _case_query(regions: list[str], filters: Filters, *columns: Any) -> Any:
 _referrals = Referral.__table__
 
 
-def _high_risk(regions: list[str], filters: Filters, now: datetime) -> tuple[list[Row], int]:
+def _high_risk(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
     # "Has an accepted referral" of a case the coordinator already sees: on the plain table, so
     # the referral scope does not turn this per-case probe into a hash of the region's 150,000
     # referrals (docs/performance.md). It only tests existence; no referral is read.
     accepted = exists().where(_referrals.c.case_id == Case.id,
                               _referrals.c.status.in_(sorted(SHARED_STATES)))
-    query = _case_query(regions, filters, Case.high_risk_flagged_at).where(
-        Case.risk_level == RiskLevel.HIGH, ~accepted,
-    ).order_by(Case.high_risk_flagged_at.is_(None), Case.high_risk_flagged_at, Case.id)
-    found = _limited(query)
-    return [Row(section=HIGH_RISK, case_id=r.id, case_reference=r.reference,
-                district_id=r.district_id, risk_level=r.risk_level, owner_name=r.owner_name,
-                since=r.high_risk_flagged_at)
-            for r in found], _total(found)
+    query = _case_query(regions, filters).add_columns(
+        Case.high_risk_flagged_at.label("since"),
+        null().cast(ProtectiveMeasure.ends_on.type).label("ends_on"),
+        null().cast(ProtectiveMeasure.measure_type.type).label("measure_type"),
+    ).where(Case.risk_level == RiskLevel.HIGH, ~accepted)
+    return query, [Case.high_risk_flagged_at.is_(None), Case.high_risk_flagged_at, Case.id]
 
 
 def _measures_ending(regions: list[str], filters: Filters, now: datetime
-                     ) -> tuple[list[Row], int]:
+                     ) -> tuple[Any, list[Any]]:
     """Active measures ending soon with no follow-up: no later measure on the case, and no
     referral sent in the last days before the end."""
     today = local_today(now)
     until = today + timedelta(days=setting("COORDINATION_MEASURE_ENDING_DAYS"))
     follow_up_from = now - timedelta(days=setting("COORDINATION_FOLLOW_UP_DAYS"))
     renewal = aliased(ProtectiveMeasure)
-    query = _case_query(regions, filters, ProtectiveMeasure.ends_on,
-                        ProtectiveMeasure.measure_type).join(
+    query = _case_query(regions, filters).add_columns(
+        null().cast(Case.high_risk_flagged_at.type).label("since"),
+        ProtectiveMeasure.ends_on, ProtectiveMeasure.measure_type,
+    ).join(
         ProtectiveMeasure, ProtectiveMeasure.case_id == Case.id
     ).where(
         ProtectiveMeasure.status == "active", ProtectiveMeasure.ends_on >= today,
@@ -247,12 +259,14 @@ def _measures_ending(regions: list[str], filters: Filters, now: datetime
         ~exists().where(renewal.case_id == ProtectiveMeasure.case_id,
                         renewal.status == "active", renewal.ends_on > ProtectiveMeasure.ends_on),
         ~exists().where(Referral.case_id == Case.id, Referral.sent_at >= follow_up_from),
-    ).order_by(ProtectiveMeasure.ends_on, Case.id)
-    found = _limited(query)
-    return [Row(section=MEASURE_ENDING, case_id=r.id, case_reference=r.reference,
-                district_id=r.district_id, risk_level=r.risk_level, owner_name=r.owner_name,
-                ends_on=r.ends_on, measure_type=r.measure_type)
-            for r in found], _total(found)
+    )
+    return query, [ProtectiveMeasure.ends_on, Case.id]
+
+
+def _case_row(section: str, r: Any) -> Row:
+    return Row(section=section, case_id=r.id, case_reference=r.reference,
+               district_id=r.district_id, risk_level=r.risk_level, owner_name=r.owner_name,
+               since=r.since, ends_on=r.ends_on, measure_type=r.measure_type or "")
 
 
 _BUILDERS = {OVERDUE: _overdue, DUE_SOON: _due_soon, HIGH_RISK: _high_risk, ON_HOLD: _on_hold,
@@ -262,16 +276,25 @@ _BUILDERS = {OVERDUE: _overdue, DUE_SOON: _due_soon, HIGH_RISK: _high_risk, ON_H
 @as_actor
 def overdue_review(actor: Actor, *, filters: Filters | None = None,
                    now: datetime | None = None) -> Review:
-    """Every section of the review for the coordinator's region(s), filtered."""
+    """Every section of the review for the coordinator's region(s), filtered.
+
+    Two statements: one for the referral sections, one for the case sections.
+    """
     filters = filters or Filters()
     regions = regions_for(actor, filters.region_code)
     now = now or utcnow()
     review = Review(filters=filters, now=now)
+    wanted = [name for name in SECTIONS
+              if name in REFERRAL_SECTIONS or not filters.narrows_referrals_only]
+    found: dict[str, list[Any]] = {}
+    for kind in (REFERRAL_SECTIONS, frozenset(SECTIONS) - REFERRAL_SECTIONS):
+        found |= _union([(name, *_BUILDERS[name](regions, filters, now))
+                         for name in wanted if name in kind])
     for name in SECTIONS:
-        if filters.narrows_referrals_only and name not in REFERRAL_SECTIONS:
-            review.sections[name] = []  # case rows carry no service or urgency
-            continue
-        review.sections[name], review.totals[name] = _BUILDERS[name](regions, filters, now)
+        rows = found.get(name, [])  # case rows carry no service or urgency: left empty then
+        make = _referral_row if name in REFERRAL_SECTIONS else _case_row
+        review.sections[name] = [make(name, r) for r in rows]
+        review.totals[name] = _total(rows)
     audit.record("coordination.overdue_review", object_type="region",
                  object_id=",".join(regions), details={"counts": review.counts})
     return review

@@ -102,8 +102,7 @@ def review_page() -> str:
         district_id=form.district.data, service=form.service.data or None,
         urgency=form.urgency.data or None)
     result = review.overdue_review(actor, filters=filters)
-    districts = {d.id: d.name for d in db.session.execute(select(District).where(
-        District.region_code.in_(sorted(actor.region_ids)))).scalars()}
+    districts = {value: label for value, label in form.district.choices if value}  # read above
     db.session.commit()
     return render_template("coordination/review.html", form=form, review=result,
                            titles=SECTION_TITLES, districts=districts,
