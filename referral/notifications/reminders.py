@@ -1,8 +1,9 @@
 """Reminders, expiry, escalation and the daily digest, swept every minute from database rows.
 
 Each is sent at most once for its threshold: a ReminderLog row with a unique key
-(subject_type, subject_id, kind, threshold) is written in the same savepoint as the outbox
-event, so a second sweep, a redelivered task or a duplicated beat finds the row and stops.
+(subject_type, subject_id, kind, threshold) is claimed (INSERT … ON CONFLICT DO NOTHING) in the
+same transaction as the outbox event, so a second sweep, a redelivered task or a duplicated
+beat finds the row and stops. Everything due is handled in batches (``once_many``).
 Thresholds carry the date they were computed from (a deadline, the last progress), so an
 extended deadline or new progress starts a fresh set of reminders.
 """
