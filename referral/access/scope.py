@@ -17,9 +17,11 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
+
+from referral.access.criteria import ScopeCriteria
 
 
 class ScopeMissing(RuntimeError):
@@ -144,12 +146,10 @@ def _criteria_for(actor: Actor) -> tuple[Any, ...]:
 
     Rules build SQL expressions only (never read data), so the result depends on the actor and
     the registered rules alone; building them for every statement was a third of an inbox
-    request's time (docs/performance.md).
+    request's time (docs/performance.md). Each option also keys itself once for SQLAlchemy's
+    statement cache (referral/access/criteria.py).
     """
-    return tuple(
-        with_loader_criteria(model, rule(actor), include_aliases=True)
-        for model, rule in _RULES.items()
-    )
+    return tuple(ScopeCriteria(model, rule(actor)) for model, rule in _RULES.items())
 
 
 def clear_rule_cache() -> None:
