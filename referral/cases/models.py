@@ -68,7 +68,7 @@ class Case(db.Model):
         Index("ix_cases_owner_ids", "owner_agency_id", "id"),
         Index("ix_cases_sealed", "id", postgresql_where=text("restricted"),
               sqlite_where=text("restricted")),
-        # The minute sweep's high-risk escalation (migration 0008).
+        # The minute sweep's high-risk escalation (migration 0009).
         Index("ix_cases_high_risk_open", "high_risk_flagged_at", "id",
               postgresql_where=text(_OPEN_HIGH), sqlite_where=text(_OPEN_HIGH)),
     )

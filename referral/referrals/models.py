@@ -45,10 +45,10 @@ class Referral(db.Model):
         Index("ix_referrals_previous", "previous_referral_id",
               postgresql_where=text("previous_referral_id IS NOT NULL"),
               sqlite_where=text("previous_referral_id IS NOT NULL")),
-        # The minute sweep (migration 0008): "has this case an accepted referral?" and
+        # The minute sweep (migration 0009): "has this case an accepted referral?" and
         # "which active referrals made no progress since …?" from indexes alone.
         Index("ix_referrals_case_status", "case_id", "status"),
-        # The sender's latest outcomes on the home page (migration 0008).
+        # The sender's latest outcomes on the home page (migration 0009).
         Index("ix_referrals_sender_closed", "sender_agency_id", "closed_at", "id"),
         Index("ix_referrals_stalled", text("coalesce(last_progress_at, accepted_at)"), "id",
               postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),

@@ -31,7 +31,7 @@ def inbox_panel(actor: Actor) -> dict[str, Any]:
 @register_panel("referral_outcomes", template="referrals/_panel_outbox.html",
                 roles={Role.OFFICER, Role.AGENCY_MANAGER}, order=25)
 def outbox_panel(actor: Actor) -> dict[str, Any]:
-    # Newest closings first, read backwards along (sender, closed_at, id) (migration 0008); the
+    # Newest closings first, read backwards along (sender, closed_at, id) (migration 0009); the
     # receiving agencies' names come with the rows.
     rows = db.session.execute(
         select(Referral).where(Referral.sender_agency_id == actor.agency_id,

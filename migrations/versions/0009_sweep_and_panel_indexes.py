@@ -10,15 +10,15 @@ or in-progress referral (34,000), every minute.
 - ix_referrals_sender_closed: the sender's latest outcomes on the home page (it sorted every
   closed referral an agency ever sent: 125 ms).
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
