@@ -1,17 +1,20 @@
 """Celery tasks. Tasks take ids only and call the notification jobs; rules live in the services.
 
 - ``publish`` (beat, every 10 s): outbox rows -> in-app rows and pending deliveries -> one
-  ``deliver(delivery_id)`` message each. The web request never talks to the broker.
-- ``deliver`` (ids only): sends one e-mail at most once; transient SMTP errors are retried with
-  a short, capped, jittered backoff (never a long countdown; deadlines are database rows).
+  ``deliver(delivery_id)`` message each, batch after batch until the outbox is drained (or 30 s
+  have passed). The web request never talks to the broker.
+- ``deliver`` (ids only): sends one e-mail at most once, over the worker process's reused SMTP
+  connection; transient SMTP errors are retried with a short, capped, jittered backoff (never a
+  long countdown; deadlines are database rows).
 - ``sweep`` (beat, every minute): reminders, expiry, escalation and the daily digest.
 """
 
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown, worker_shutdown
 
-from referral.notifications import jobs
+from referral.notifications import jobs, mailer
 
 DELIVER_TASK = "referral.notifications.deliver"
 
@@ -20,6 +23,13 @@ DELIVER_TASK = "referral.notifications.deliver"
 def heartbeat() -> str:
     """Proves that the worker and beat run."""
     return "ok"
+
+
+@worker_shutdown.connect
+@worker_process_shutdown.connect
+def _close_smtp(**_: object) -> None:
+    """Each worker process keeps its SMTP connection open (mailer.py); close it on the way out."""
+    mailer.close_all_connections()
 
 
 def _enqueue(delivery_id: int) -> None:

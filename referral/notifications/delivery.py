@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import random
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.accounts.models import User
@@ -22,15 +23,18 @@ from referral.errors import DomainError
 from referral.events.models import OutboxEvent
 from referral.events.service import emit
 from referral.extensions import db
-from referral.notifications import mailer
+from referral.notifications import mailer, publishing
 from referral.notifications.config import setting
-from referral.notifications.kinds import Kind, get_kind
-from referral.notifications.models import Channel, Delivery, DeliveryStatus
-from referral.notifications.recipients import Recipients, Subject, load_subject, resolve
-from referral.notifications.service import email_disabled_users, email_enabled, write_in_app
+from referral.notifications.kinds import get_kind
+from referral.notifications.models import (
+    Channel,
+    Delivery,
+    DeliveryStatus,
+    NotificationPreference,
+)
+from referral.notifications.recipients import Subject, load_subject
 
 log = logging.getLogger(__name__)
-MAX_EVENT_ATTEMPTS = 10
 
 
 def _set(delivery_id: int, where: list, **values: object) -> int:
@@ -40,141 +44,76 @@ def _set(delivery_id: int, where: list, **values: object) -> int:
     ).rowcount
 
 
-# --- publishing ----------------------------------------------------------------------------------
+# --- publishing (referral/notifications/publishing.py) ----------------------------------------
 
-
-def _create_deliveries(event: OutboxEvent, kind: Kind, recipients: Recipients) -> int:
-    if not kind.email:
-        return 0
-    users = recipients.user_ids - email_disabled_users(recipients.user_ids)
-    wanted = {f"user:{uid}": (uid, None) for uid in users}
-    user_addresses = set(db.session.execute(
-        select(User.email).where(User.id.in_(sorted(users)))).scalars()) if users else set()
-    for agency_id, address in db.session.execute(
-        select(Agency.id, Agency.email).where(Agency.id.in_(sorted(recipients.mailbox_agency_ids)))
-    ):
-        if address and address.lower() not in {a.lower() for a in user_addresses}:
-            wanted[f"agency:{agency_id}"] = (None, agency_id)
-    existing = set(db.session.execute(
-        select(Delivery.recipient).where(Delivery.event_id == event.id,
-                                         Delivery.channel == Channel.EMAIL)).scalars())
-    for recipient in sorted(set(wanted) - existing):
-        user_id, agency_id = wanted[recipient]
-        db.session.add(Delivery(event_id=event.id, recipient=recipient, user_id=user_id,
-                                agency_id=agency_id, channel=Channel.EMAIL))
-    db.session.flush()
-    return len(set(wanted) - existing)
-
-
-def _publish_one(event_id: int, now: datetime) -> bool:
-    claimed = db.session.execute(
-        update(OutboxEvent)
-        .where(OutboxEvent.id == event_id, OutboxEvent.published_at.is_(None))
-        .values(published_at=now, attempts=OutboxEvent.attempts + 1)
-        .execution_options(synchronize_session=False)).rowcount
-    if claimed != 1:
-        return False  # another publisher has it
-    event = db.session.execute(select(OutboxEvent).where(OutboxEvent.id == event_id)).scalar_one()
-    kind = get_kind(event.kind)
-    if kind is not None:
-        subject = load_subject(event)
-        recipients = resolve(event, kind, subject)
-        write_in_app(event, kind, subject, recipients)
-        _create_deliveries(event, kind, recipients)
-    return True
-
-
-def publish_events(*, now: datetime) -> int:
-    """Turn unpublished outbox rows into in-app rows and pending deliveries; mark them published.
-
-    One event that cannot be published (a bug, missing data) does not hold up the others.
-    """
-    ids = db.session.execute(
-        select(OutboxEvent.id)
-        .where(OutboxEvent.published_at.is_(None), OutboxEvent.attempts < MAX_EVENT_ATTEMPTS)
-        .order_by(OutboxEvent.id).limit(setting("NOTIFY_PUBLISH_BATCH"))).scalars().all()
-    published = 0
-    with acting_as(system_actor("notification publish")):
-        for event_id in ids:
-            try:
-                with db.session.begin_nested():
-                    published += _publish_one(event_id, now)
-            except Exception:  # noqa: BLE001 - counted and retried; others go on
-                log.exception("outbox event %s not published", event_id)
-                db.session.execute(
-                    update(OutboxEvent).where(OutboxEvent.id == event_id)
-                    .values(attempts=OutboxEvent.attempts + 1)
-                    .execution_options(synchronize_session=False))
-    return published
-
-
-def claim_due_deliveries(*, now: datetime) -> list[int]:
-    """Pending deliveries to hand to the broker now (new, or lost for too long); marks them queued.
-
-    Also releases deliveries claimed by a worker that died mid-send.
-    """
-    stale_claim = now - timedelta(seconds=setting("NOTIFY_CLAIM_TIMEOUT_SECONDS"))
-    db.session.execute(
-        update(Delivery)
-        .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < stale_claim)
-        .values(status=DeliveryStatus.PENDING, queued_at=None)
-        .execution_options(synchronize_session=False))
-    lost = now - timedelta(seconds=setting("NOTIFY_REQUEUE_AFTER_SECONDS"))
-    ids = db.session.execute(
-        select(Delivery.id).where(
-            Delivery.status == DeliveryStatus.PENDING,
-            or_(Delivery.queued_at.is_(None), Delivery.queued_at < lost))
-        .order_by(Delivery.id).limit(setting("NOTIFY_PUBLISH_BATCH"))).scalars().all()
-    for delivery_id in ids:
-        _set(delivery_id, [Delivery.status == DeliveryStatus.PENDING], queued_at=now)
-    return list(ids)
-
-
-def unqueue(delivery_ids: list[int]) -> None:
-    """The broker refused these: leave them for the next publish run."""
-    for delivery_id in delivery_ids:
-        _set(delivery_id, [Delivery.status == DeliveryStatus.PENDING], queued_at=None)
+publish_events = publishing.publish_events
+claim_due_deliveries = publishing.claim_due_deliveries
+unqueue = publishing.unqueue
+MAX_EVENT_ATTEMPTS = publishing.MAX_EVENT_ATTEMPTS
 
 
 # --- sending -------------------------------------------------------------------------------------
 
 
-def claim_delivery(delivery_id: int, *, now: datetime) -> bool:
-    """Exactly one worker wins a pending delivery; a redelivered or duplicate message gets False."""
-    return _set(delivery_id, [Delivery.status == DeliveryStatus.PENDING],
-                status=DeliveryStatus.SENDING, claimed_at=now,
-                attempts=Delivery.attempts + 1) == 1
+@dataclass(frozen=True)
+class Claimed:
+    """What a worker needs to know about the delivery it won (read by the claim itself)."""
+
+    event_id: int
+    user_id: int | None
+    agency_id: int | None
 
 
-def _address_and_locale(delivery: Delivery) -> tuple[str, str] | None:
+def claim(delivery_id: int, *, now: datetime) -> Claimed | None:
+    """Exactly one worker wins a pending delivery; a redelivered or duplicate message gets None."""
+    row = db.session.execute(
+        update(Delivery).where(Delivery.id == delivery_id,
+                               Delivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.SENDING, claimed_at=now, attempts=Delivery.attempts + 1)
+        .returning(Delivery.event_id, Delivery.user_id, Delivery.agency_id)
+        .execution_options(synchronize_session=False)).first()
+    return Claimed(*row) if row else None
+
+
+_EMAIL_OFF = (select(NotificationPreference.id)
+              .where(NotificationPreference.user_id == User.id,
+                     NotificationPreference.channel == Channel.EMAIL,
+                     NotificationPreference.enabled.is_(False)).exists())
+
+
+def _event_and_target(claimed: Claimed) -> tuple[OutboxEvent, tuple[str, str] | None]:
+    """The event and (address, locale), or None when the recipient no longer wants or has an
+    address. Read at send time (a corrected address is used), with one query."""
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
-    if delivery.user_id is not None:
-        user = db.session.execute(select(User).where(User.id == delivery.user_id)).scalar_one()
-        if not user.is_active_account or not email_enabled(user.id):
-            return None
-        return user.email, user.locale if user.locale in languages else default
-    agency = db.session.execute(
-        select(Agency).where(Agency.id == delivery.agency_id)).scalar_one()
-    if not agency.email or not agency.is_active:
-        return None
-    spoken = [code.strip() for code in (agency.languages or "").split(",")]
-    return agency.email, next((c for c in spoken if c in languages), default)
+    query = select(OutboxEvent).where(OutboxEvent.id == claimed.event_id)
+    if claimed.user_id is not None:
+        event, email, locale, active, email_off = db.session.execute(
+            query.add_columns(User.email, User.locale, User.is_active_account,
+                              _EMAIL_OFF.label("email_off"))
+            .outerjoin(User, User.id == claimed.user_id)).one()
+        if not active or email_off:
+            return event, None
+        return event, (email, locale if locale in languages else default)
+    event, email, active, spoken = db.session.execute(
+        query.add_columns(Agency.email, Agency.is_active, Agency.languages)
+        .outerjoin(Agency, Agency.id == claimed.agency_id)).one()
+    if not email or not active:
+        return event, None
+    codes = [code.strip() for code in (spoken or "").split(",")]
+    return event, (email, next((c for c in codes if c in languages), default))
 
 
-def prepare_mail(delivery_id: int) -> mailer.Mail | None:
+def prepare_mail(delivery_id: int, claimed: Claimed) -> mailer.Mail | None:
     """The message for a claimed delivery, or None (marked skipped) when no longer wanted."""
-    delivery = db.session.execute(select(Delivery).where(Delivery.id == delivery_id)).scalar_one()
-    event = db.session.execute(
-        select(OutboxEvent).where(OutboxEvent.id == delivery.event_id)).scalar_one()
+    event, target = _event_and_target(claimed)
     kind = get_kind(event.kind)
-    target = _address_and_locale(delivery)
     if kind is None or target is None:
         _set(delivery_id, [], status=DeliveryStatus.SKIPPED)
         return None
     subject: Subject = load_subject(event)
     return mailer.compose(kind, event, subject, to=target[0], locale=target[1],
-                          mailbox=delivery.agency_id is not None)
+                          mailbox=claimed.agency_id is not None)
 
 
 def mark_sent(delivery_id: int, *, now: datetime) -> None:

@@ -5,45 +5,91 @@ call these; the rules stay in the services.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from referral.extensions import db
 from referral.models_base import utcnow
-from referral.notifications import delivery, mailer, reminders, sweeps
+from referral.notifications import delivery, mailer, publishing, reminders, sweeps
+from referral.notifications.config import setting
 
 log = logging.getLogger(__name__)
+# One publish run stops starting new batches after this long (the task's soft limit is 50 s).
+PUBLISH_BUDGET_SECONDS = 30.0
 
 
 def publish(enqueue: Callable[[int], None], *, now: datetime | None = None) -> int:
-    """Publish pending outbox rows, then hand due deliveries to the broker by id.
+    """Publish pending outbox rows, then hand due deliveries to the broker by id; batch after
+    batch (each committed before its messages go out) until nothing is left or the time budget
+    is spent. Returns the number of deliveries handed on.
 
     If the broker is unreachable, the deliveries stay pending and the next run tries again.
     """
     now = now or utcnow()
+    started = time.monotonic()
+    batch = setting("NOTIFY_PUBLISH_BATCH")
     sweeps.begin_sweep(sweeps.PUBLISH, now=now)
-    delivery.publish_events(now=now)
-    due = delivery.claim_due_deliveries(now=now)
+    after: int | None = 0  # the outbox is walked by id; None: nothing more to publish
+    handed = 0
+    while True:
+        _begin_writing()
+        if after is not None:
+            after = publishing.publish_batch(now=now, after_id=after)[1]
+        due = publishing.claim_due_deliveries(now=now)
+        db.session.commit()
+        handed += len(due)
+        if not _hand_on(enqueue, due):
+            break
+        if after is None and len(due) < batch:
+            break  # the outbox and the due deliveries are drained
+        if time.monotonic() - started > PUBLISH_BUDGET_SECONDS:
+            break
     sweeps.finish_sweep(sweeps.PUBLISH, now=now)
     db.session.commit()
+    return handed
+
+
+def _begin_writing() -> None:
+    """On SQLite, a batch after the first takes the write lock before it reads (as begin_sweep
+    does for the first): a transaction that read first could not write once another publisher
+    had written. PostgreSQL needs nothing: its claims lock rows."""
+    session = db.session()
+    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
+
+
+def _hand_on(enqueue: Callable[[int], None], due: list[int]) -> bool:
+    """Enqueue ``due`` by id; False (and the rest left pending) if the broker is down."""
     for index, delivery_id in enumerate(due):
         try:
             enqueue(delivery_id)
         except Exception:  # noqa: BLE001 - broker down: leave the rest for the next run
             log.warning("broker unavailable; %d deliveries wait", len(due) - index)
-            delivery.unqueue(due[index:])
+            publishing.unqueue(due[index:])
             db.session.commit()
-            break
-    return len(due)
+            return False
+    return True
 
 
 def deliver(delivery_id: int, *, now: datetime | None = None) -> float | None:
-    """Send one delivery at most once. Returns a retry delay in seconds, or None when done."""
-    if not delivery.claim_delivery(delivery_id, now=now or utcnow()):
+    """Send one delivery at most once. Returns a retry delay in seconds, or None when done.
+
+    The claim and the reading of the message share one transaction, committed before the SMTP
+    server is contacted (so a second worker can never send it too).
+    """
+    now = now or utcnow()
+    claimed = delivery.claim(delivery_id, now=now)
+    if claimed is None:
         db.session.rollback()
         return None  # sent, failed or being sent by someone else: a duplicate message
-    db.session.commit()
-    mail = delivery.prepare_mail(delivery_id)
+    try:
+        mail = delivery.prepare_mail(delivery_id, claimed)
+    except Exception:
+        db.session.rollback()  # keep the claim (the attempt counts); the claim timeout frees it
+        delivery.claim(delivery_id, now=now)
+        db.session.commit()
+        raise
     db.session.commit()
     if mail is None:
         return None
