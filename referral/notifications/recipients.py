@@ -112,39 +112,6 @@ def load_subject(event: OutboxEvent) -> Subject:
     return subject
 
 
-def load_subjects(events: list[OutboxEvent]) -> dict[int, Subject]:
-    """``load_subject`` for a batch of events, with one query per kind of subject instead of one
-    per event: referrals are read into the session, case facts into the transaction memo."""
-    with acting_as(system_actor("notification recipients")):
-        held = _prefetch_referrals({e.subject_id for e in events if e.subject_type == "referral"})
-        _prefetch_cases({e.subject_id for e in events if e.subject_type == "case"})
-        subjects = {event.id: load_subject(event) for event in events}
-        del held  # the identity map holds objects weakly: they were kept alive until read
-        _prefetch_cases({s.case_id for s in subjects.values() if s.case_id is not None})
-    return subjects
-
-
-def _prefetch_referrals(ids: set[int]) -> list[Any]:
-    referral_cls = _model("referral.referrals.models", "Referral")
-    if referral_cls is None or not ids:
-        return []
-    return list(db.session.execute(
-        select(referral_cls).where(referral_cls.id.in_(sorted(ids)))).scalars())
-
-
-def _prefetch_cases(ids: set[int]) -> None:
-    entries = _memo.entries()
-    missing = sorted(i for i in ids if ("case", i) not in entries)
-    if not missing:
-        return
-    for row in db.session.execute(
-            select(Case.id, Case.reference, Case.region_code, Case.owner_agency_id,
-                   Case.restricted).where(Case.id.in_(missing))):
-        entries[("case", row.id)] = _CaseFacts(row.region_code, row.owner_agency_id,
-                                               row.restricted)
-        entries.setdefault(("case_reference", row.id), row.reference)
-
-
 def _value(name: str, event: OutboxEvent, subject: Subject) -> Any:
     value = subject.fields.get(name)
     return value if value is not None else event.data.get(name)

@@ -16,7 +16,7 @@ from referral.models_base import utcnow
 from referral.notifications.kinds import Kind, get_kind
 from referral.notifications.models import Channel, Notification, NotificationPreference
 from referral.notifications.recipients import Recipients, Subject, load_subject, resolve
-from referral.notifications.warm import warm_subjects
+from referral.notifications.warm import load_subjects
 
 log = logging.getLogger(__name__)
 
@@ -65,19 +65,19 @@ def fan_out_on_emit(event: OutboxEvent) -> None:
 def fan_out_many(events: Sequence[OutboxEvent]) -> None:
     """``fan_out_on_emit`` for many new events: one savepoint and one INSERT for all rows.
 
-    The subjects and their cases are read together first (``warm_subjects``), so the cost is
+    The subjects and their cases are read together first (``load_subjects``), so the cost is
     a few statements for the batch, not a few per event. On any failure the whole batch is
     left to the publish sweep, as for a single event.
     """
     try:
         with db.session.begin_nested():
-            held = warm_subjects(events)  # noqa: F841 - keeps the subjects in the identity map
+            subjects = load_subjects(events)
             rows: list[dict] = []
             for event in events:
                 kind = get_kind(event.kind)
                 if kind is None:
                     continue
-                subject = load_subject(event)
+                subject = subjects[event.id]
                 recipients = resolve(event, kind, subject)
                 rows.extend(_in_app_row(event, kind, subject, user_id)
                             for user_id in sorted(recipients.user_ids))

@@ -21,6 +21,7 @@ from referral.cases.models import Case, CaseMember
 from referral.events.models import OutboxEvent
 from referral.extensions import db
 from referral.notifications import recipients
+from referral.notifications.recipients import Subject, load_subject
 
 _MANAGERS = (Role.AGENCY_MANAGER.value,)
 _CHUNK = 1000
@@ -63,6 +64,7 @@ def warm_subjects(events: Sequence[OutboxEvent]) -> list[object]:
     with acting_as(system_actor("notification recipients")):
         referrals = _referrals(events)
         case_ids = {r.case_id for r in referrals}
+        case_ids |= {e.subject_id for e in events if e.subject_type == "case"}
         case_ids |= {c for e in events if (c := _int(e.data.get("case_id"))) is not None}
         agency_ids = {a for r in referrals for a in (r.sender_agency_id, r.receiver_agency_id)}
         agency_ids |= {a for e in events for key in ("sender_agency_id", "receiver_agency_id",
@@ -70,15 +72,22 @@ def warm_subjects(events: Sequence[OutboxEvent]) -> list[object]:
                        if (a := _int(e.data.get(key))) is not None}
         for chunk in _chunks(c for c in case_ids if ("case", c) not in entries):
             for row in db.session.execute(
-                    select(Case.id, Case.region_code, Case.owner_agency_id, Case.restricted)
-                    .where(Case.id.in_(chunk))):
+                    select(Case.id, Case.reference, Case.region_code, Case.owner_agency_id,
+                           Case.restricted).where(Case.id.in_(chunk))):
                 entries[("case", row.id)] = recipients.CaseFacts(
                     row.region_code, row.owner_agency_id, row.restricted)
+                entries.setdefault(("case_reference", row.id), row.reference)
         facts = {c: entries[("case", c)] for c in case_ids if ("case", c) in entries}
         agency_ids |= {f.owner_agency_id for f in facts.values() if f.owner_agency_id}
         _warm_staff(entries, agency_ids)
         _warm_members(entries, [c for c, f in facts.items() if f.restricted])
     return referrals
+
+
+def load_subjects(events: Sequence[OutboxEvent]) -> dict[int, Subject]:
+    """``load_subject`` for a batch: event id → subject, a few queries for the whole batch."""
+    held = warm_subjects(events)  # noqa: F841 - keeps the subjects in the identity map
+    return {event.id: load_subject(event) for event in events}
 
 
 def _warm_members(entries: dict, sealed_case_ids: list[int]) -> None:

@@ -168,7 +168,7 @@ def test_a_failing_batch_fan_out_keeps_the_expiry_and_leaves_the_rows_to_the_pub
     def broken(_events):
         raise RuntimeError("recipient lookup failed")
 
-    monkeypatch.setattr(service, "warm_subjects", broken)
+    monkeypatch.setattr(service, "load_subjects", broken)
     expired, _ = _expire()
     assert sorted(expired) == sorted(r.id for r in made)
     fresh()
