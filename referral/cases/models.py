@@ -65,6 +65,10 @@ class Case(db.Model):
         Index("ix_cases_owner_ids", "owner_agency_id", "id"),
         Index("ix_cases_sealed", "id", postgresql_where=text("restricted"),
               sqlite_where=text("restricted")),
+        # Migration 0008: cases opened per district and risk level in a region (coordinator
+        # figures), from the index alone on PostgreSQL.
+        Index("ix_cases_region_created", "region_code", "created_at",
+              postgresql_include=["id", "district_id", "restricted", "risk_level"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
