@@ -139,3 +139,66 @@ def test_0007_copies_each_case_region_onto_its_existing_referrals(tmp_path: Path
         assert copied == {10: "KZ-75", 11: "KZ-43", 12: "KZ-43"}
         db.session.remove()
         db.engine.dispose()
+
+
+def _index_names(table: str) -> set[str]:
+    from referral.extensions import db
+
+    return {index["name"] for index in inspect(db.engine).get_indexes(table)}
+
+
+def test_0008_adds_and_removes_the_case_index_keeping_rows(tmp_path: Path) -> None:
+    path = tmp_path / "data.sqlite"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade(revision="0007")
+        db.engine.dispose()
+        raw = sqlite3.connect(path)
+        with raw:
+            _insert_minimal(raw, "cases", {"id": 1, "region_code": "KZ-75", "reference": "a"})
+        raw.close()
+        upgrade()
+        assert "ix_cases_region_created" in _index_names("cases")
+        assert "ix_referrals_region_sent" in _index_names("referrals")
+        downgrade(revision="0007")
+        assert "ix_cases_region_created" not in _index_names("cases")
+        assert "ix_referrals_region_sent" in _index_names("referrals")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_0008_covering_indexes_up_and_down(scratch_postgres: str) -> None:
+    app = create_app(base_config(scratch_postgres))
+
+    def definitions() -> dict[str, str]:
+        from referral.extensions import db
+
+        with db.engine.connect() as conn:
+            return dict(conn.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                "('ix_referrals_region_sent', 'ix_cases_region_created')")).all())
+
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade()
+        found = definitions()
+        assert found["ix_referrals_region_sent"].endswith(
+            "(region_code, sent_at) INCLUDE (case_id, receiver_agency_id, status, accepted_at, "
+            "deadline_at, decline_reason, outcome, service_code)")
+        assert found["ix_cases_region_created"].endswith(
+            "(region_code, created_at) INCLUDE (id, district_id, restricted, risk_level)")
+        downgrade(revision="0007")
+        found = definitions()
+        assert found["ix_referrals_region_sent"].endswith("(region_code, sent_at)")
+        assert "ix_cases_region_created" not in found
+        upgrade()
+        _assert_models_match(app)
+        assert "INCLUDE" in definitions()["ix_referrals_region_sent"]
+        db.session.remove()
+        db.engine.dispose()

@@ -3,19 +3,22 @@
 A remote district with demand (cases or referrals in the period) and no crisis center and no
 family support center of its own is a coverage gap: the evidence a region needs to open one.
 Demand counts leave restricted cases out and run as the coordinator (the scopes apply).
+Supply and demand are counted by the database in one statement (three GROUP BYs).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, and_, case, func, literal, null, select, union_all
 
 from referral.access.scope import Actor
 from referral.agencies.models import Agency, AgencyType, District
 from referral.audit import service as audit
 from referral.cases.models import Case
+from referral.coordination import sqlstats
 from referral.coordination.common import as_actor, regions_for
 from referral.coordination.performance import local_bounds
 from referral.extensions import db
@@ -26,6 +29,7 @@ SERVICE_TYPES = (AgencyType.CRISIS_CENTER, AgencyType.FAMILY_SUPPORT,
                  AgencyType.CORRECTIONAL_PROVIDER, AgencyType.SPECIAL_POLICE)
 SURVIVOR_SERVICES = (AgencyType.CRISIS_CENTER, AgencyType.FAMILY_SUPPORT)
 CAPACITY_DECLINES = ("no_capacity", "out_of_area")
+_case_table = Case.__table__
 
 
 @dataclass
@@ -89,44 +93,70 @@ def _districts(region_code: str) -> dict[int | None, DistrictCoverage]:
     return found
 
 
-def _supply(region_code: str, found: dict[int | None, DistrictCoverage]) -> None:
-    rows = db.session.execute(
-        select(Agency.district_id, Agency.type, func.count(Agency.id),
-               func.coalesce(func.sum(Agency.shelter_places), 0),
-               func.coalesce(func.sum(AgencyCapacity.places_in_use), 0))
+def _supply(region_code: str) -> Select[Any]:
+    """Active service points per district and type, with crisis center places and their use."""
+    return (
+        select(literal("supply").label("measure"), Agency.district_id, Agency.type,
+               null().label("reason"), func.count(Agency.id).label("n"),
+               func.coalesce(func.sum(Agency.shelter_places), 0).label("places"),
+               func.coalesce(func.sum(AgencyCapacity.places_in_use), 0).label("in_use"))
         .outerjoin(AgencyCapacity, AgencyCapacity.agency_id == Agency.id)
         .where(Agency.region_code == region_code, Agency.is_active.is_(True),
                Agency.type.in_([t.value for t in SERVICE_TYPES]))
-        .group_by(Agency.district_id, Agency.type)
-    ).all()
-    for district_id, type_, count, places, in_use in rows:
-        row = found.get(district_id) or found[None]
-        row.agencies[type_] = row.agencies.get(type_, 0) + count
-        if type_ == AgencyType.CRISIS_CENTER:
-            row.places += int(places)
-            row.places_in_use += int(in_use)
+        .group_by(Agency.district_id, Agency.type))
 
 
-def _demand(region_code: str, start: date, end: date,
-            found: dict[int | None, DistrictCoverage]) -> None:
+def _cases(region_code: str, first: datetime, last: datetime) -> Select[Any]:
+    """Cases opened in the period per district (index ix_cases_region_created covers it)."""
+    return (
+        select(literal("cases"), Case.district_id, null(), null(), func.count(Case.id),
+               literal(0), literal(0))
+        .where(Case.region_code == region_code, Case.restricted.is_(False),
+               Case.created_at >= first, Case.created_at < last)
+        .group_by(Case.district_id))
+
+
+def _referrals(region_code: str, first: datetime, last: datetime) -> Select[Any]:
+    """Referrals sent in the period per district of their case, service and capacity decline.
+
+    The case's district is read from the plain table: the referral scope and the explicit
+    exclusion of restricted cases decide which referrals count, as everywhere in these figures.
+    Naming the case's region (the referral's copy of it, kept in step) lets PostgreSQL hash the
+    region's cases from ix_cases_region_created rather than look up a case per referral.
+    """
+    capacity = case((and_(Referral.status == Status.DECLINED.value,
+                          Referral.decline_reason.in_(CAPACITY_DECLINES)),
+                     Referral.decline_reason))
+    return (
+        select(literal("referrals"), _case_table.c.district_id, Referral.service_code, capacity,
+               func.count(), literal(0), literal(0))
+        .join(_case_table, and_(_case_table.c.id == Referral.case_id,
+                                _case_table.c.region_code == region_code))
+        .where(Referral.region_code == region_code, sqlstats.not_sealed(Referral.case_id),
+               Referral.sent_at >= first, Referral.sent_at < last)
+        .group_by(_case_table.c.district_id, Referral.service_code, capacity))
+
+
+def _supply_and_demand(region_code: str, start: date, end: date,
+                       found: dict[int | None, DistrictCoverage]) -> None:
+    """Supply, cases and referrals per district: three GROUP BYs in one statement."""
     first, last = local_bounds(start, end)
-    cases = select(Case.district_id, func.count(Case.id)).where(
-        Case.region_code == region_code, Case.restricted.is_(False),
-        Case.created_at >= first, Case.created_at < last).group_by(Case.district_id)
-    for district_id, count in db.session.execute(cases).all():
-        (found.get(district_id) or found[None]).cases += count
-    referrals = (select(Case.district_id, Referral.service_code, Referral.status,
-                        Referral.decline_reason, func.count(Referral.id))
-                 .join(Case, Case.id == Referral.case_id)
-                 .where(Referral.region_code == region_code, Case.restricted.is_(False),
-                        Referral.sent_at >= first, Referral.sent_at < last)
-                 .group_by(Case.district_id, Referral.service_code, Referral.status,
-                           Referral.decline_reason))
-    for district_id, service, status, reason, count in db.session.execute(referrals).all():
+    query = union_all(_supply(region_code), _cases(region_code, first, last),
+                      _referrals(region_code, first, last))
+    for measure, district_id, key, reason, count, places, in_use in \
+            db.session.execute(query).all():
         row = found.get(district_id) or found[None]
-        row.referrals[service] = row.referrals.get(service, 0) + count
-        if status == Status.DECLINED and reason in CAPACITY_DECLINES:
-            row.declines[reason] = row.declines.get(reason, 0) + count
+        if measure == "supply":
+            row.agencies[key] = row.agencies.get(key, 0) + count
+            if key == AgencyType.CRISIS_CENTER:
+                row.places += int(places)
+                row.places_in_use += int(in_use)
+        elif measure == "cases":
+            row.cases += count
+        else:
+            row.referrals[key] = row.referrals.get(key, 0) + count
+            if reason:
+                row.declines[reason] = row.declines.get(reason, 0) + count
 
 
 @as_actor
@@ -135,8 +165,7 @@ def district_coverage(actor: Actor, *, region_code: str | None, start: date,
     """Supply and demand per district of one of the coordinator's regions."""
     region = regions_for(actor, region_code)[0]
     found = _districts(region)
-    _supply(region, found)
-    _demand(region, start, end, found)
+    _supply_and_demand(region, start, end, found)
     unplaced = found.pop(None)
     districts = list(found.values())
     if unplaced.service_points or unplaced.has_demand:

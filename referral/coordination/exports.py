@@ -4,6 +4,12 @@ One long table: measure, region, district, period, dimension, value, count. No n
 no free text; any count from 1 to 4 is written "<5"; no totals (a total would let a reader
 subtract their way back to a suppressed cell). Runs as the coordinator; restricted cases are
 left out explicitly.
+
+Counted by the database (GROUP BY region, district, period and value; a region-year used to be
+read row by row, ~60,000 rows). Incidents and referrals take their case's region and district
+from the plain cases table: their own scopes (incidents: visible with their case; referrals: the
+coordinator's regions) decide what counts, and PostgreSQL can then hash the region's cases from
+the index ix_cases_region_created instead of reading 100,000 case rows.
 """
 
 from __future__ import annotations
@@ -14,16 +20,16 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
 
 from referral.access.scope import Actor
 from referral.agencies.models import District
 from referral.audit import service as audit
 from referral.cases.models import Case, Incident, Offence
-from referral.coordination import stats
+from referral.coordination import sqlstats, stats
 from referral.coordination.common import as_actor, display_zone, regions_for
 from referral.coordination.performance import local_bounds
 from referral.extensions import db
@@ -56,60 +62,74 @@ def _safe(text: str) -> str:
 
 
 class _Tally:
-    def __init__(self, granularity: str, districts: dict[int, str]) -> None:
-        self.granularity = granularity
+    """Counts per published key; several groups of a query can fall on one key (e.g. every
+    district without a name is "")."""
+
+    def __init__(self, periods: sqlstats.Periods, districts: dict[int, str]) -> None:
+        self.labels = {i: stats.period_label(start, periods.granularity)
+                       for i, start in enumerate(periods.starts, start=1)}
         self.districts = districts
-        self.zone = display_zone()
         self.counts: Counter[tuple[str, ...]] = Counter()
 
-    def add(self, measure: str, region: str, district_id: int | None, moment: Any,
-            dimension: str, value: str | None) -> None:
-        period = stats.period_label(stats.period_start(moment, self.granularity, self.zone),
-                                    self.granularity)
+    def add(self, measure: str, region: str, district_id: int | None, period: int,
+            dimension: str, value: str | None, count: int) -> None:
         district = self.districts.get(district_id, "") if district_id else ""
-        self.counts[(measure, region, district, period, dimension, value or NONE)] += 1
+        self.counts[(measure, region, district, self.labels[period], dimension,
+                     value or NONE)] += count
 
     def rows(self) -> list[ExportRow]:
         return [ExportRow(*key, count) for key, count in sorted(self.counts.items())]
 
 
-def _cases(tally: _Tally, regions: list[str], first: Any, last: Any) -> None:
-    rows = db.session.execute(select(Case.region_code, Case.district_id, Case.created_at,
-                                     Case.risk_level).where(
+def _cases(tally: _Tally, regions: list[str], periods: sqlstats.Periods, first: datetime,
+           last: datetime) -> None:
+    """Cases opened per region, district, period and risk level."""
+    keys = (Case.region_code, Case.district_id, periods.bucket(Case.created_at), Case.risk_level)
+    rows = db.session.execute(select(*keys, func.count()).where(
         Case.region_code.in_(regions), Case.restricted.is_(False),
-        Case.created_at >= first, Case.created_at < last)).all()
-    for r in rows:
-        tally.add("cases", r.region_code, r.district_id, r.created_at, "risk_level", r.risk_level)
+        Case.created_at >= first, Case.created_at < last).group_by(*keys)).all()
+    for region, district_id, period, risk_level, count in rows:
+        tally.add("cases", region, district_id, period, "risk_level", risk_level, count)
 
 
-def _incidents(tally: _Tally, regions: list[str], first: Any, last: Any) -> None:
+def _incidents(tally: _Tally, regions: list[str], periods: sqlstats.Periods, first: datetime,
+               last: datetime) -> None:
+    """Incidents per violence type and per offence article (one incident can count in several
+    violence types)."""
+    cases = Case.__table__
+    keys = (cases.c.region_code, cases.c.district_id, periods.bucket(Incident.occurred_at),
+            Incident.physical, Incident.psychological, Incident.sexual, Incident.economic,
+            Offence.code, Offence.article)
     rows = db.session.execute(
-        select(Case.region_code, Case.district_id, Incident.occurred_at, Incident.physical,
-               Incident.psychological, Incident.sexual, Incident.economic, Offence.code,
-               Offence.article)
-        .join(Case, Case.id == Incident.case_id)
+        select(*keys, func.count())
+        .join(cases, cases.c.id == Incident.case_id)
         .outerjoin(Offence, Offence.id == Incident.offence_id)
-        .where(Case.region_code.in_(regions), Case.restricted.is_(False),
-               Incident.occurred_at >= first, Incident.occurred_at < last)).all()
-    for r in rows:
-        for kind in VIOLENCE_TYPES:
-            if getattr(r, kind):
-                tally.add("incidents", r.region_code, r.district_id, r.occurred_at,
-                          "violence_type", kind)
-        article = f"{r.code} {r.article}" if r.article else None
-        tally.add("incidents", r.region_code, r.district_id, r.occurred_at, "offence_article",
-                  article)
+        .where(cases.c.region_code.in_(regions), cases.c.restricted.is_(False),
+               Incident.occurred_at >= first, Incident.occurred_at < last)
+        .group_by(*keys)).all()
+    for region, district_id, period, *kinds, code, article, count in rows:
+        for kind, present in zip(VIOLENCE_TYPES, kinds, strict=True):
+            if present:
+                tally.add("incidents", region, district_id, period, "violence_type", kind,
+                          count)
+        tally.add("incidents", region, district_id, period, "offence_article",
+                  f"{code} {article}" if article else None, count)
 
 
-def _referrals(tally: _Tally, regions: list[str], first: Any, last: Any) -> None:
+def _referrals(tally: _Tally, regions: list[str], periods: sqlstats.Periods, first: datetime,
+               last: datetime) -> None:
+    """Referrals sent per service."""
+    cases = Case.__table__
+    keys = (Referral.region_code, cases.c.district_id, periods.bucket(Referral.sent_at),
+            Referral.service_code)
     rows = db.session.execute(
-        select(Referral.region_code, Case.district_id, Referral.sent_at, Referral.service_code)
-        .join(Case, Case.id == Referral.case_id)
-        .where(Referral.region_code.in_(regions), Case.restricted.is_(False),
-               Referral.sent_at >= first, Referral.sent_at < last)).all()
-    for r in rows:
-        tally.add("referrals", r.region_code, r.district_id, r.sent_at, "service",
-                  r.service_code)
+        select(*keys, func.count())
+        .join(cases, and_(cases.c.id == Referral.case_id, cases.c.region_code.in_(regions)))
+        .where(Referral.region_code.in_(regions), sqlstats.not_sealed(Referral.case_id),
+               Referral.sent_at >= first, Referral.sent_at < last)
+        .group_by(*keys)).all()
+    for region, district_id, period, service, count in rows:
+        tally.add("referrals", region, district_id, period, "service", service, count)
 
 
 @as_actor
@@ -120,12 +140,12 @@ def statistics_rows(actor: Actor, *, start: date, end: date, region_code: str | 
     if granularity not in stats.GRANULARITIES:
         granularity = stats.MONTH
     first, last = local_bounds(start, end)
+    periods = sqlstats.periods(first, last, granularity, display_zone())
     districts = dict(db.session.execute(select(District.id, District.name_en).where(
         District.region_code.in_(regions))).all())
-    tally = _Tally(granularity, districts)
-    _cases(tally, regions, first, last)
-    _incidents(tally, regions, first, last)
-    _referrals(tally, regions, first, last)
+    tally = _Tally(periods, districts)
+    for measure in (_cases, _incidents, _referrals):
+        measure(tally, regions, periods, first, last)
     rows = tally.rows()
     audit.record("statistics.export", object_type="region", object_id=",".join(regions),
                  details={"format": fmt, "start": start.isoformat(), "end": end.isoformat(),

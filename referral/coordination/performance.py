@@ -8,6 +8,11 @@ Definitions (also shown on the page):
 - accepted within deadline: accepted_at <= deadline_at, as a share of accepted;
 - declines by coded reason; completions and their coded outcomes (by current status).
 Restricted cases are left out; the query runs as the coordinator (the referral scope applies).
+
+PostgreSQL computes every figure in one GROUP BY GROUPING SETS statement (percentile_disc for
+the times); SQLite, which has no percentile function, reads the rows and Python applies the
+same definitions (stats.py). Both paths give the same numbers (tests/coordination/
+test_coordination_figures_sql.py).
 """
 
 from __future__ import annotations
@@ -15,15 +20,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, case, func, select, tuple_
 
 from referral.access.scope import Actor
 from referral.agencies.models import Agency
 from referral.audit import service as audit
-from referral.cases.models import Case
-from referral.coordination import stats
+from referral.coordination import sqlstats, stats
 from referral.coordination.common import as_actor, display_zone, regions_for
 from referral.extensions import db
 from referral.referrals.lifecycle import Status
@@ -36,7 +41,8 @@ class Figures:
     accepted: int = 0
     within_deadline: int = 0
     completed: int = 0
-    hours: list[float] = field(default_factory=list)
+    median_hours: float | None = None
+    p90_hours: float | None = None
     declines: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
 
@@ -49,30 +55,8 @@ class Figures:
         return stats.rate(self.within_deadline, self.accepted)
 
     @property
-    def median_hours(self) -> float | None:
-        return stats.median(self.hours)
-
-    @property
-    def p90_hours(self) -> float | None:
-        return stats.percentile_nearest_rank(self.hours, 90)
-
-    @property
     def declined(self) -> int:
         return sum(self.declines.values())
-
-    def add(self, row: Any) -> None:
-        self.received += 1
-        if row.accepted_at is not None:
-            self.accepted += 1
-            self.hours.append(stats.hours_between(row.sent_at, row.accepted_at))
-            if row.accepted_at <= row.deadline_at:
-                self.within_deadline += 1
-        if row.status == Status.DECLINED and row.decline_reason:
-            self.declines[row.decline_reason] = self.declines.get(row.decline_reason, 0) + 1
-        if row.status == Status.COMPLETED:
-            self.completed += 1
-            if row.outcome:
-                self.outcomes[row.outcome] = self.outcomes.get(row.outcome, 0) + 1
 
 
 @dataclass
@@ -99,11 +83,11 @@ class Performance:
     total: Figures
     trend: list[PeriodFigures]
 
-    @property
+    @cached_property
     def decline_codes(self) -> list[str]:
         return sorted({code for a in self.agencies for code in a.figures.declines})
 
-    @property
+    @cached_property
     def outcome_codes(self) -> list[str]:
         return sorted({code for a in self.agencies for code in a.figures.outcomes})
 
@@ -126,18 +110,121 @@ def default_range(today: date, granularity: str) -> tuple[date, date]:
     return first, today
 
 
-def _rows(regions: Sequence[str], first: datetime, last: datetime,
-          agency_id: int | None) -> list[Any]:
-    query = (select(Referral.receiver_agency_id, Referral.sent_at, Referral.accepted_at,
-                    Referral.deadline_at, Referral.status, Referral.decline_reason,
-                    Referral.outcome)
-             .join(Case, Case.id == Referral.case_id)
-             .where(Referral.region_code.in_(list(regions)), Case.restricted.is_(False),
-                    Referral.sent_at >= first, Referral.sent_at < last)
-             .order_by(Referral.sent_at, Referral.id))
+@dataclass
+class _Found:
+    """Figures per receiving agency (and its name), per period (1-based index) and in total."""
+
+    agencies: dict[int, Figures] = field(default_factory=dict)
+    periods: dict[int, Figures] = field(default_factory=dict)
+    total: Figures = field(default_factory=Figures)
+    names: dict[int, str] = field(default_factory=dict)
+
+
+def _where(regions: Sequence[str], first: datetime, last: datetime,
+           agency_id: int | None) -> list[ColumnElement[bool]]:
+    """Referrals of the regions sent in [first, last), restricted cases left out. The referral
+    scope is added to each statement as well (the services run as the coordinator)."""
+    found = [Referral.region_code.in_(list(regions)), Referral.sent_at >= first,
+             Referral.sent_at < last, sqlstats.not_sealed(Referral.case_id)]
     if agency_id:
-        query = query.where(Referral.receiver_agency_id == agency_id)
-    return list(db.session.execute(query).all())
+        found.append(Referral.receiver_agency_id == agency_id)
+    return found
+
+
+# GROUPING(agency, period, reason, outcome) of each grouping set below: a bit per column left out.
+_PER_AGENCY, _PER_PERIOD, _TOTAL, _CODES = 0b0111, 0b1011, 0b1111, 0b0100
+
+
+def figures_in_database(where: list[ColumnElement[bool]], periods: sqlstats.Periods) -> _Found:
+    """PostgreSQL: one statement, GROUP BY GROUPING SETS per agency, per period, in total (counts
+    and percentiles) and per agency and coded reason or outcome. No referral row is read here."""
+    agency = Referral.receiver_agency_id
+    bucket = periods.bucket(Referral.sent_at)
+    reason = case((Referral.status == Status.DECLINED.value, Referral.decline_reason))
+    outcome = case((Referral.status == Status.COMPLETED.value, Referral.outcome))
+    name = select(Agency.name).where(Agency.id == agency).scalar_subquery()  # per output row
+    query = (
+        select(func.grouping(agency, bucket, reason, outcome), agency, name, bucket, reason,
+               outcome,
+               func.count(), func.count(Referral.accepted_at),
+               func.count().filter(Referral.accepted_at <= Referral.deadline_at),
+               func.count().filter(Referral.status == Status.COMPLETED.value),
+               sqlstats.duration_ranks(Referral.sent_at, Referral.accepted_at))
+        .where(*where)
+        .group_by(func.grouping_sets(tuple_(agency), tuple_(bucket), tuple_(),
+                                     tuple_(agency, reason, outcome)))
+    )
+    found = _Found()
+    codes = []
+    for level, agency_id, agency_name, period, *rest in db.session.execute(query).all():
+        code_reason, code_outcome, received, accepted, within, completed, ranks = rest
+        if level == _CODES:
+            codes.append((agency_id, code_reason, code_outcome, received))
+            continue
+        median, p90 = sqlstats.hours_from_ranks(ranks)
+        figures = Figures(received, accepted, within, completed, median, p90)
+        if level == _PER_AGENCY:
+            found.agencies[agency_id] = figures
+            found.names[agency_id] = agency_name
+        elif level == _PER_PERIOD:
+            found.periods[period] = figures
+        elif level == _TOTAL:
+            found.total = figures
+    for agency_id, code_reason, code_outcome, count in codes:
+        for figures in (found.agencies[agency_id], found.total):
+            if code_reason:
+                figures.declines[code_reason] = figures.declines.get(code_reason, 0) + count
+            if code_outcome:
+                figures.outcomes[code_outcome] = figures.outcomes.get(code_outcome, 0) + count
+    return found
+
+
+class _Tally:
+    """Python: the figures of rows added one by one (hours kept to rank them at the end)."""
+
+    def __init__(self) -> None:
+        self.figures = Figures()
+        self.hours: list[float] = []
+
+    def add(self, row: Any, *, codes: bool) -> None:
+        f = self.figures
+        f.received += 1
+        if row.accepted_at is not None:
+            f.accepted += 1
+            self.hours.append(stats.hours_between(row.sent_at, row.accepted_at))
+            if row.accepted_at <= row.deadline_at:
+                f.within_deadline += 1
+        if row.status == Status.COMPLETED:
+            f.completed += 1
+        if codes and row.status == Status.DECLINED and row.decline_reason:
+            f.declines[row.decline_reason] = f.declines.get(row.decline_reason, 0) + 1
+        if codes and row.status == Status.COMPLETED and row.outcome:
+            f.outcomes[row.outcome] = f.outcomes.get(row.outcome, 0) + 1
+
+    def done(self) -> Figures:
+        self.figures.median_hours = stats.median(self.hours)
+        self.figures.p90_hours = stats.percentile_nearest_rank(self.hours, 90)
+        return self.figures
+
+
+def figures_in_python(where: list[ColumnElement[bool]], periods: sqlstats.Periods) -> _Found:
+    """SQLite (no percentile function): the same figures from the rows, by stats.py's rules.
+    Declines and outcomes are counted per agency and in total (the trend does not show them)."""
+    rows = db.session.execute(
+        select(Referral.receiver_agency_id, periods.bucket(Referral.sent_at).label("period"),
+               Referral.sent_at, Referral.accepted_at, Referral.deadline_at, Referral.status,
+               Referral.decline_reason, Referral.outcome).where(*where)).all()
+    agencies: dict[int, _Tally] = {}
+    by_period: dict[int, _Tally] = {}
+    total = _Tally()
+    for row in rows:
+        agencies.setdefault(row.receiver_agency_id, _Tally()).add(row, codes=True)
+        by_period.setdefault(row.period, _Tally()).add(row, codes=False)
+        total.add(row, codes=True)
+    names = dict(db.session.execute(
+        select(Agency.id, Agency.name).where(Agency.id.in_(sorted(agencies)))).all())
+    return _Found({a: t.done() for a, t in agencies.items()},
+                  {p: t.done() for p, t in by_period.items()}, total.done(), names)
 
 
 @as_actor
@@ -149,24 +236,16 @@ def agency_performance(actor: Actor, *, start: date, end: date, granularity: str
     if granularity not in stats.GRANULARITIES:
         granularity = stats.MONTH
     first, last = local_bounds(start, end)
-    rows = _rows(regions, first, last, agency_id)
-    zone = display_zone()
-    by_agency: dict[int, Figures] = {}
-    total = Figures()
-    periods = stats.periods_between(stats.period_start(first, granularity, zone),
-                                    stats.period_start(last - timedelta(seconds=1),
-                                                       granularity, zone), granularity)
-    by_period = {p: Figures() for p in periods}
-    for row in rows:
-        by_agency.setdefault(row.receiver_agency_id, Figures()).add(row)
-        total.add(row)
-        by_period[stats.period_start(row.sent_at, granularity, zone)].add(row)
-    names = dict(db.session.execute(
-        select(Agency.id, Agency.name).where(Agency.id.in_(sorted(by_agency)))).all())
-    agencies = sorted((AgencyFigures(a, names.get(a, "?"), f) for a, f in by_agency.items()),
+    periods = sqlstats.periods(first, last, granularity, display_zone())
+    compute = figures_in_database if sqlstats.in_database() else figures_in_python
+    found = compute(_where(regions, first, last, agency_id), periods)
+    agencies = sorted((AgencyFigures(a, found.names.get(a, "?"), f)
+                       for a, f in found.agencies.items()),
                       key=lambda a: (-a.figures.received, a.name))
-    trend = [PeriodFigures(p, stats.period_label(p, granularity), f) for p, f in by_period.items()]
+    trend = [PeriodFigures(p, stats.period_label(p, granularity),
+                           found.periods.get(i, Figures()))
+             for i, p in enumerate(periods.starts, start=1)]
     audit.record("coordination.performance", object_type="region", object_id=",".join(regions),
                  details={"start": start.isoformat(), "end": end.isoformat(),
                           "granularity": granularity})
-    return Performance(regions, start, end, granularity, agencies, total, trend)
+    return Performance(regions, start, end, granularity, agencies, found.total, trend)

@@ -40,7 +40,11 @@ class Referral(db.Model):
         Index("ix_referrals_status_deadline", "status", "deadline_at"),
         Index("ix_referrals_receiver_cases", "receiver_agency_id", "status", "case_id"),
         Index("ix_referrals_region_status_deadline", "region_code", "status", "deadline_at"),
-        Index("ix_referrals_region_sent", "region_code", "sent_at"),
+        # Covering on PostgreSQL (migration 0008): coordinator figures read a region-year of
+        # referrals from the index alone.
+        Index("ix_referrals_region_sent", "region_code", "sent_at",
+              postgresql_include=["case_id", "receiver_agency_id", "status", "accepted_at",
+                                  "deadline_at", "decline_reason", "outcome", "service_code"]),
         Index("ix_referrals_sender_sent", "sender_agency_id", "sent_at"),
         Index("ix_referrals_previous", "previous_referral_id",
               postgresql_where=text("previous_referral_id IS NOT NULL"),

@@ -1,0 +1,109 @@
+"""SQL building blocks for the coordinator's figures: periods, percentiles, restricted cases.
+
+The figures are aggregated by the database: a year of a large region is ~28,000 referrals, and
+reading them into Python to count them took most of a second (docs/performance.md). PostgreSQL
+also ranks the times to accept (``percentile_disc``); SQLite has no percentile function, so there
+the durations are read and ranked in Python by the same definitions (stats.py). Both give the
+same numbers on the same data (tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Float,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+    type_coerce,
+)
+from sqlalchemy.dialects.postgresql import INTERVAL, TIMESTAMP
+
+from referral.cases.models import Case
+from referral.coordination import stats
+from referral.extensions import db
+
+_cases = Case.__table__
+
+# percentile_disc(f) is the value of rank ceil(f × n) (at least 1): 0.5 gives the lower middle
+# value and 0.9 the nearest-rank 90th percentile, as stats.py defines them. UPPER_MIDDLE gives
+# rank n/2 + 1 for an even n and (n + 1)/2 for an odd one, i.e. the upper middle value, for any
+# n below 500 million (the 1e-9 × n it adds to n/2 stays above the rounding error and below ½).
+# One sort gives all three; the median is the mean of the two middle values, as statistics.median.
+MEDIAN_LOWER, UPPER_MIDDLE, P90 = 0.5, 0.5 + 1e-9, 0.9
+
+
+def in_database() -> bool:
+    """Whether the database ranks durations itself (PostgreSQL) or Python does (SQLite)."""
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
+@dataclass(frozen=True)
+class Periods:
+    """Consecutive weeks or months: local first days and the UTC instants they begin."""
+
+    granularity: str
+    starts: list[date]
+    instants: list[datetime]
+
+    def bucket(self, column: ColumnElement[datetime]) -> ColumnElement[int]:
+        """1-based index of the period holding ``column`` (for moments from the first period on).
+
+        PostgreSQL: width_bucket (a binary search per row) instead of converting each moment to
+        local time; elsewhere an equivalent CASE.
+        """
+        if in_database():
+            bounds = bindparam("period_bounds", self.instants,
+                               type_=ARRAY(TIMESTAMP(timezone=True)))
+            return func.width_bucket(column, bounds)
+        if len(self.instants) < 2:  # one period (or none: an empty range)
+            return literal(len(self.instants))
+        return case(*((column < b, i) for i, b in enumerate(self.instants[1:], start=1)),
+                    else_=literal(len(self.instants)))
+
+    def start_of(self, index: int) -> date:
+        return self.starts[index - 1]
+
+
+def periods(first: datetime, last: datetime, granularity: str, zone: ZoneInfo) -> Periods:
+    """Every period from the one holding ``first`` to the one holding the instant before
+    ``last``, so that empty periods show as zero."""
+    starts = stats.periods_between(stats.period_start(first, granularity, zone),
+                                   stats.period_start(last - timedelta(seconds=1), granularity,
+                                                      zone), granularity)
+    instants = [datetime.combine(s, time.min, zone).astimezone(UTC) for s in starts]
+    return Periods(granularity, starts, instants)
+
+
+def not_sealed(case_id: ColumnElement[int]) -> ColumnElement[bool]:
+    """Restricted cases are left out of every figure, even for a user named on one.
+
+    A bare ``restricted`` (not ``IS true``) so that PostgreSQL reads the few ids from the partial
+    index ix_cases_sealed alone.
+    """
+    return case_id.not_in(select(_cases.c.id).where(_cases.c.restricted))
+
+
+def duration_ranks(start: ColumnElement[datetime],
+                   end: ColumnElement[datetime]) -> ColumnElement[list[timedelta]]:
+    """PostgreSQL: [lower middle, upper middle, 90th percentile] of ``end - start``; NULLs (not
+    accepted) are skipped, and a group with none gives NULL."""
+    fractions = bindparam("duration_ranks", [MEDIAN_LOWER, UPPER_MIDDLE, P90],
+                          type_=ARRAY(Float()))
+    ranks = func.percentile_disc(fractions).within_group(end - start)
+    return type_coerce(ranks, ARRAY(INTERVAL()))
+
+
+def hours_from_ranks(ranks: list[timedelta] | None) -> tuple[float | None, float | None]:
+    """(median, 90th percentile) in hours, computed as stats.median/percentile_nearest_rank do."""
+    if not ranks:
+        return None, None
+    lower, upper, p90 = (r.total_seconds() / 3600 for r in ranks)
+    return (lower + upper) / 2, p90
