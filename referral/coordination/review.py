@@ -29,7 +29,7 @@ DEFAULTS = {
     "COORDINATION_NO_PROGRESS_DAYS": 7,      # accepted, no progress recorded for this many days
     "COORDINATION_MEASURE_ENDING_DAYS": 7,   # protective measure ends within this many days
     "COORDINATION_FOLLOW_UP_DAYS": 14,       # a referral sent this close to the end is follow-up
-    "COORDINATION_REVIEW_ROWS": 100,         # rows shown per section (the count is the full one)
+    "COORDINATION_REVIEW_ROWS": 50,          # rows shown per section (the count is the full one)
 }
 
 OVERDUE = "overdue"
@@ -129,7 +129,7 @@ def _referral_query(regions: list[str], filters: Filters) -> Any:
     return query
 
 
-def _union(parts: list[tuple[str, Any, list[Any]]]) -> dict[str, list[Any]]:
+def _union(parts: list[tuple[str, Any, list[Any]]], limit: int) -> dict[str, list[Any]]:
     """Several sections in one statement: each branch keeps its own order, its first rows and,
     in each row, the section's full count (``count(*) OVER ()``, counted before the limit).
 
@@ -137,7 +137,6 @@ def _union(parts: list[tuple[str, Any, list[Any]]]) -> dict[str, list[Any]]:
     overdue first and says how many there are, in one round trip for all sections of a kind
     (docs/performance.md).
     """
-    limit = setting("COORDINATION_REVIEW_ROWS")
     branches = []
     for name, query, order in parts:
         ranked = query.add_columns(
@@ -275,11 +274,14 @@ _BUILDERS = {OVERDUE: _overdue, DUE_SOON: _due_soon, HIGH_RISK: _high_risk, ON_H
 
 @as_actor
 def overdue_review(actor: Actor, *, filters: Filters | None = None,
-                   now: datetime | None = None) -> Review:
+                   now: datetime | None = None, rows: int | None = None) -> Review:
     """Every section of the review for the coordinator's region(s), filtered.
 
-    Two statements: one for the referral sections, one for the case sections.
+    Two statements: one for the referral sections, one for the case sections. ``rows``: how
+    many rows per section (the counts are always whole); the home panel, which shows only the
+    counts, asks for one.
     """
+    limit = rows if rows is not None else setting("COORDINATION_REVIEW_ROWS")
     filters = filters or Filters()
     regions = regions_for(actor, filters.region_code)
     now = now or utcnow()
@@ -289,7 +291,7 @@ def overdue_review(actor: Actor, *, filters: Filters | None = None,
     found: dict[str, list[Any]] = {}
     for kind in (REFERRAL_SECTIONS, frozenset(SECTIONS) - REFERRAL_SECTIONS):
         found |= _union([(name, *_BUILDERS[name](regions, filters, now))
-                         for name in wanted if name in kind])
+                         for name in wanted if name in kind], max(1, limit))
     for name in SECTIONS:
         rows = found.get(name, [])  # case rows carry no service or urgency: left empty then
         make = _referral_row if name in REFERRAL_SECTIONS else _case_row
