@@ -51,6 +51,14 @@ def _finish_config(app: Flask) -> None:
     cfg = app.config
     url = cfg.get("SQLALCHEMY_DATABASE_URI") or default_sqlite_url(app.instance_path)
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not cfg["POSTGRES_JIT"]:
+        # Short queries that PostgreSQL merely estimates as costly paid 11-68 ms of JIT
+        # compilation each (docs/performance.md); a libpq start-up option, no statement.
+        options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()
+        options["connect_args"] = connect_args
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not cfg.get("CELERY_BROKER_URL"):
         cfg["CELERY_BROKER_URL"] = cfg.get("REDIS_URL") or (
             f"sqla+sqlite:///{Path(app.instance_path) / 'broker.sqlite'}"

@@ -17,6 +17,7 @@ class Config:
     SECRET_KEY = DEFAULT_SECRET
     SQLALCHEMY_DATABASE_URI = ""  # filled by create_app: sqlite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    POSTGRES_JIT = False  # PostgreSQL's JIT costs short web queries more than it saves
     REDIS_URL = ""
     CELERY_BROKER_URL = ""
     WTF_CSRF_TIME_LIMIT = None

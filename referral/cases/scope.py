@@ -58,7 +58,7 @@ def _agency_case_ids(actor: Actor) -> Select[tuple[int]]:
                   *(source(actor) for source in _SHARING)).subquery()
     # Reachable minus sealed: the few restricted ids are one small hashed set, so no case row
     # is read to check its flag (every case exists: the ids come from foreign keys).
-    sealed_ids = select(_cases.c.id).where(_cases.c.restricted.is_(True))
+    sealed_ids = select(_cases.c.id).where(_cases.c.restricted)  # ix_cases_sealed (partial)
     open_ = select(reach.c.id).where(reach.c.id.not_in(sealed_ids))
     sealed = (select(_cases.c.id).join(members, members.c.case_id == _cases.c.id)
               .where(members.c.user_id == actor.user_id, _cases.c.restricted.is_(True)))

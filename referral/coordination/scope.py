@@ -55,7 +55,7 @@ def attended_conference_ids(actor: Actor) -> Select:
 
 def not_sealed(case_id: ColumnElement, actor: Actor) -> ColumnElement[bool]:
     """The case is not restricted, or the actor is named on it."""
-    sealed = select(_cases.c.id).where(_cases.c.restricted.is_(True))
+    sealed = select(_cases.c.id).where(_cases.c.restricted)  # ix_cases_sealed (partial)
     named = select(_members.c.case_id).where(_members.c.user_id == actor.user_id)
     return or_(case_id.not_in(sealed), case_id.in_(named))
 

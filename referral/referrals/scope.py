@@ -36,7 +36,7 @@ def _case_open_to(case_id: Any, actor: Actor) -> ColumnElement[bool]:
     (docs/performance.md). Same rule.
     """
     named = select(_members.c.case_id).where(_members.c.user_id == actor.user_id)
-    sealed = select(_cases.c.id).where(_cases.c.restricted.is_(True))
+    sealed = select(_cases.c.id).where(_cases.c.restricted)  # ix_cases_sealed (partial)
     return or_(case_id.not_in(sealed), case_id.in_(named))
 
 

@@ -55,3 +55,4 @@ def test_a_deleted_row_is_found_at_or_across_a_range_boundary(ctx, position):
     one, three, four = _both()
     assert one.first_broken_id == (ids[position + 1] if position + 1 < len(ids) else None)
     assert one == three == four
+
