@@ -943,7 +943,7 @@ def settle(app: Any, world: World) -> dict[str, int]:
     """
     from referral.access.scope import acting_as, system_actor
     from referral.extensions import db
-    from referral.notifications import delivery, reminders
+    from referral.notifications import publishing, reminders
 
     when = at(world.anchor - HOUR)
     with app.app_context():
@@ -951,7 +951,7 @@ def settle(app: Any, world: World) -> dict[str, int]:
         db.session.commit()
         published = 0
         while True:
-            done = delivery.publish_events(now=when)
+            done = publishing.publish_events(now=when)
             db.session.commit()
             if not done:
                 break

@@ -17,7 +17,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.permissions import Role
 from referral.access.scope import Actor, register_scope
-from referral.cases.models import Case, CaseMember
+from referral.cases.models import CaseMember
+from referral.cases.scope import sealed_case_ids
 from referral.coordination.models import (
     AgendaItem,
     CaseConference,
@@ -27,7 +28,6 @@ from referral.coordination.models import (
 
 _conferences = CaseConference.__table__
 _attendance = ConferenceAttendance.__table__
-_cases = Case.__table__
 _members = CaseMember.__table__
 
 
@@ -55,9 +55,8 @@ def attended_conference_ids(actor: Actor) -> Select:
 
 def not_sealed(case_id: ColumnElement, actor: Actor) -> ColumnElement[bool]:
     """The case is not restricted, or the actor is named on it."""
-    sealed = select(_cases.c.id).where(_cases.c.restricted)  # ix_cases_sealed (partial)
     named = select(_members.c.case_id).where(_members.c.user_id == actor.user_id)
-    return or_(case_id.not_in(sealed), case_id.in_(named))
+    return or_(case_id.not_in(sealed_case_ids()), case_id.in_(named))
 
 
 def _by_conference(conference_id: ColumnElement, actor: Actor) -> ColumnElement[bool]:

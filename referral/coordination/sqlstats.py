@@ -21,16 +21,13 @@ from sqlalchemy import (
     case,
     func,
     literal,
-    select,
     type_coerce,
 )
 from sqlalchemy.dialects.postgresql import INTERVAL, TIMESTAMP
 
-from referral.cases.models import Case
+from referral.cases.scope import sealed_case_ids
 from referral.coordination import stats
 from referral.extensions import db
-
-_cases = Case.__table__
 
 # percentile_disc(f) is the value of rank ceil(f × n) (at least 1): 0.5 gives the lower middle
 # value and 0.9 the nearest-rank 90th percentile, as stats.py defines them. UPPER_MIDDLE gives
@@ -83,12 +80,8 @@ def periods(first: datetime, last: datetime, granularity: str, zone: ZoneInfo) -
 
 
 def not_sealed(case_id: ColumnElement[int]) -> ColumnElement[bool]:
-    """Restricted cases are left out of every figure, even for a user named on one.
-
-    A bare ``restricted`` (not ``IS true``) so that PostgreSQL reads the few ids from the partial
-    index ix_cases_sealed alone.
-    """
-    return case_id.not_in(select(_cases.c.id).where(_cases.c.restricted))
+    """Restricted cases are left out of every figure, even for a user named on one."""
+    return case_id.not_in(sealed_case_ids())
 
 
 def duration_ranks(start: ColumnElement[datetime],

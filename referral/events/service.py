@@ -93,7 +93,7 @@ def emit_many(specs: Sequence[EventSpec]) -> list[OutboxEvent]:
     db.session.flush()
     for listener in _LISTENERS:
         batch = _BATCH.get(listener)
-        if batch is not None and len(events) > 1:
+        if batch is not None:
             batch(events)
         else:
             for event in events:

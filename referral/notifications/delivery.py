@@ -23,16 +23,12 @@ from referral.errors import DomainError
 from referral.events.models import OutboxEvent
 from referral.events.service import emit
 from referral.extensions import db
-from referral.notifications import mailer, publishing
+from referral.notifications import mailer
 from referral.notifications.config import setting
 from referral.notifications.kinds import get_kind
-from referral.notifications.models import (
-    Channel,
-    Delivery,
-    DeliveryStatus,
-    NotificationPreference,
-)
+from referral.notifications.models import Delivery, DeliveryStatus
 from referral.notifications.recipients import Subject, load_subject
+from referral.notifications.service import email_turned_off
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +38,6 @@ def _set(delivery_id: int, where: list, **values: object) -> int:
         update(Delivery).where(Delivery.id == delivery_id, *where).values(**values)
         .execution_options(synchronize_session=False)
     ).rowcount
-
-
-# --- publishing (referral/notifications/publishing.py) ----------------------------------------
-
-publish_events = publishing.publish_events
-claim_due_deliveries = publishing.claim_due_deliveries
-unqueue = publishing.unqueue
-MAX_EVENT_ATTEMPTS = publishing.MAX_EVENT_ATTEMPTS
 
 
 # --- sending -------------------------------------------------------------------------------------
@@ -75,10 +63,6 @@ def claim(delivery_id: int, *, now: datetime) -> Claimed | None:
     return Claimed(*row) if row else None
 
 
-_EMAIL_OFF = (select(NotificationPreference.id)
-              .where(NotificationPreference.user_id == User.id,
-                     NotificationPreference.channel == Channel.EMAIL,
-                     NotificationPreference.enabled.is_(False)).exists())
 
 
 def _event_and_target(claimed: Claimed) -> tuple[OutboxEvent, tuple[str, str] | None]:
@@ -90,7 +74,7 @@ def _event_and_target(claimed: Claimed) -> tuple[OutboxEvent, tuple[str, str] | 
     if claimed.user_id is not None:
         event, email, locale, active, email_off = db.session.execute(
             query.add_columns(User.email, User.locale, User.is_active_account,
-                              _EMAIL_OFF.label("email_off"))
+                              email_turned_off(User.id).label("email_off"))
             .outerjoin(User, User.id == claimed.user_id)).one()
         if not active or email_off:
             return event, None

@@ -30,7 +30,7 @@ from referral.notifications.config import setting
 from referral.notifications.kinds import Kind, get_kind
 from referral.notifications.models import Channel, Delivery, DeliveryStatus, Notification
 from referral.notifications.recipients import Recipients, Subject, resolve
-from referral.notifications.service import email_disabled_users
+from referral.notifications.service import email_disabled_users, in_app_row
 from referral.notifications.warm import load_subjects
 
 log = logging.getLogger(__name__)
@@ -66,16 +66,9 @@ def _in_app_rows(planned: list[tuple[OutboxEvent, Kind, Subject, Recipients]]) -
         select(Notification.event_id, Notification.user_id).where(
             Notification.event_id.in_([event.id for event, *_ in planned]),
             Notification.channel == Channel.IN_APP)))
-    rows = []
-    for event, kind, subject, recipients in planned:
-        for user_id in sorted(recipients.user_ids):
-            if (event.id, user_id) not in existing:
-                rows.append({
-                    "event_id": event.id, "user_id": user_id, "channel": Channel.IN_APP,
-                    "kind": kind.name, "subject_type": event.subject_type,
-                    "subject_id": event.subject_id, "reference": subject.reference[:64],
-                    "created_at": event.created_at or utcnow()})
-    return rows
+    return [in_app_row(event, kind, subject, user_id)
+            for event, kind, subject, recipients in planned
+            for user_id in sorted(recipients.user_ids) if (event.id, user_id) not in existing]
 
 
 def _pairs(query: Select) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -15,59 +16,32 @@ from referral.extensions import db
 from referral.models_base import utcnow
 from referral.notifications.kinds import Kind, get_kind
 from referral.notifications.models import Channel, Notification, NotificationPreference
-from referral.notifications.recipients import Recipients, Subject, load_subject, resolve
+from referral.notifications.recipients import Subject, resolve
 from referral.notifications.warm import load_subjects
 
 log = logging.getLogger(__name__)
 
 
-def _in_app_row(event: OutboxEvent, kind: Kind, subject: Subject, user_id: int) -> dict:
+def in_app_row(event: OutboxEvent, kind: Kind, subject: Subject, user_id: int) -> dict:
+    """The column values of one in-app notification (the emit listener and the publisher)."""
     return {"event_id": event.id, "user_id": user_id, "channel": Channel.IN_APP,
             "kind": kind.name, "subject_type": event.subject_type,
             "subject_id": event.subject_id, "reference": subject.reference[:64],
             "created_at": event.created_at or utcnow()}
 
 
-def write_in_app(event: OutboxEvent, kind: Kind, subject: Subject,
-                 recipients: Recipients, *, new_event: bool = False) -> int:
-    """Add the in-app rows that do not exist yet for ``event`` (idempotent).
-
-    ``new_event``: the event was emitted in this very transaction, so it has no rows yet.
-    """
-    existing: set[int] = set() if new_event else set(db.session.execute(
-        select(Notification.user_id).where(Notification.event_id == event.id,
-                                           Notification.channel == Channel.IN_APP)
-    ).scalars())
-    new = sorted(recipients.user_ids - existing)
-    for user_id in new:
-        db.session.add(Notification(**_in_app_row(event, kind, subject, user_id)))
-    db.session.flush()
-    return len(new)
-
-
 def fan_out_on_emit(event: OutboxEvent) -> None:
-    """The emit listener: in-app rows in the change's own transaction.
-
-    A failure here must not undo the user's action: the savepoint is rolled back and the
-    publish sweep writes the rows later (it repeats this step idempotently).
-    """
-    kind = get_kind(event.kind)
-    if kind is None:
-        return
-    try:
-        with db.session.begin_nested():
-            subject = load_subject(event)
-            write_in_app(event, kind, subject, resolve(event, kind, subject), new_event=True)
-    except Exception:  # noqa: BLE001 - the user's action must go through; the sweep retries
-        log.exception("in-app fan-out deferred to the sweep for event %s", event.id)
+    """The emit listener: in-app rows in the change's own transaction (``fan_out_many``)."""
+    fan_out_many([event])
 
 
 def fan_out_many(events: Sequence[OutboxEvent]) -> None:
-    """``fan_out_on_emit`` for many new events: one savepoint and one INSERT for all rows.
+    """In-app rows for new events: one savepoint and one INSERT for all their rows.
 
     The subjects and their cases are read together first (``load_subjects``), so the cost is
-    a few statements for the batch, not a few per event. On any failure the whole batch is
-    left to the publish sweep, as for a single event.
+    a few statements for the batch, not a few per event. A failure must not undo the change
+    that emitted them: the savepoint is rolled back and the publish sweep writes the rows later
+    (it repeats this step idempotently).
     """
     try:
         with db.session.begin_nested():
@@ -79,7 +53,7 @@ def fan_out_many(events: Sequence[OutboxEvent]) -> None:
                     continue
                 subject = subjects[event.id]
                 recipients = resolve(event, kind, subject)
-                rows.extend(_in_app_row(event, kind, subject, user_id)
+                rows.extend(in_app_row(event, kind, subject, user_id)
                             for user_id in sorted(recipients.user_ids))
             if rows:
                 db.session.execute(insert(Notification), rows)
@@ -135,15 +109,25 @@ def mark_all_read(actor: Actor, *, now: datetime | None = None) -> int:
     return result.rowcount
 
 
+def _email_off() -> tuple[Any, ...]:
+    """A preference row that turns e-mail off (no row means on)."""
+    return (NotificationPreference.channel == Channel.EMAIL,
+            NotificationPreference.enabled.is_(False))
+
+
+def email_turned_off(user_id: Any) -> Any:
+    """SQL: the user ``user_id`` (a column or a value) turned e-mail off; for one-query reads."""
+    return select(NotificationPreference.id).where(
+        NotificationPreference.user_id == user_id, *_email_off()).exists()
+
+
 def email_disabled_users(user_ids: set[int]) -> set[int]:
     """Users among ``user_ids`` who turned e-mail off (no row means on)."""
     if not user_ids:
         return set()
     return set(db.session.execute(
         select(NotificationPreference.user_id).where(
-            NotificationPreference.user_id.in_(sorted(user_ids)),
-            NotificationPreference.channel == Channel.EMAIL,
-            NotificationPreference.enabled.is_(False))
+            NotificationPreference.user_id.in_(sorted(user_ids)), *_email_off())
     ).scalars())
 
 

@@ -15,14 +15,18 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.permissions import Role
 from referral.access.scope import Actor, register_scope
-from referral.cases.models import Case, CaseMember
-from referral.cases.scope import DATA_CATEGORIES, register_case_sharing, register_category_source
+from referral.cases.models import CaseMember
+from referral.cases.scope import (
+    DATA_CATEGORIES,
+    register_case_sharing,
+    register_category_source,
+    sealed_case_ids,
+)
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.referrals.lifecycle import SHARED_STATES
 from referral.referrals.models import Referral, ReferralConsent, ReferralHistory
 
-_cases = Case.__table__
 _members = CaseMember.__table__
 _referrals = Referral.__table__
 _consents = ReferralConsent.__table__
@@ -36,8 +40,7 @@ def _case_open_to(case_id: Any, actor: Actor) -> ColumnElement[bool]:
     (docs/performance.md). Same rule.
     """
     named = select(_members.c.case_id).where(_members.c.user_id == actor.user_id)
-    sealed = select(_cases.c.id).where(_cases.c.restricted)  # ix_cases_sealed (partial)
-    return or_(case_id.not_in(sealed), case_id.in_(named))
+    return or_(case_id.not_in(sealed_case_ids()), case_id.in_(named))
 
 
 def referral_rule(actor: Actor, c: Any) -> ColumnElement[bool]:

@@ -161,7 +161,7 @@ def test_a_reminder_logged_before_is_not_sent_again_and_the_others_are(world):
 
 def test_a_failing_batch_fan_out_keeps_the_expiry_and_leaves_the_rows_to_the_publisher(
         world, monkeypatch):
-    from referral.notifications import delivery, service
+    from referral.notifications import publishing, service
 
     made = _overdue_referrals(world, 3)
 
@@ -174,7 +174,7 @@ def test_a_failing_batch_fan_out_keeps_the_expiry_and_leaves_the_rows_to_the_pub
     fresh()
     assert db.session.execute(select(func.count()).select_from(Notification)).scalar_one() == 0
     monkeypatch.undo()
-    delivery.publish_events(now=NOW + WINDOW * 2)
+    publishing.publish_events(now=NOW + WINDOW * 2)
     db.session.commit()
     fresh()
     told = db.session.execute(select(func.count(func.distinct(Notification.event_id)))).scalar_one()
