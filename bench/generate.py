@@ -425,7 +425,7 @@ CASE_COLUMNS = {
                   "urgency", "risk_level",
                   "reason", "status", "sent_at", "deadline_at", "accepted_at",
                   "last_progress_at", "review_at", "closed_at", "decline_reason",
-                  "status_reason", "outcome", "version"],
+                  "status_reason", "outcome", "version", "case_closed"],
     "referral_consents": ["referral_id", "consented", "shared_with_agency_id", "categories",
                           "legal_ground", "recorded_by_id", "recorded_at"],
     "referral_history": ["referral_id", "case_id", "action", "from_status", "to_status",
@@ -571,7 +571,7 @@ def write_cases(world: World, sink: Sink, lo: int, hi: int, worker: int) -> dict
         for k in range(world.n_ref[i]):
             ref_id = world.ref_first[i] + k
             shared |= _referral(world, w, rng, i, k, ref_id, created, officer, owner,
-                                survivor_part, offender_part, level)
+                                survivor_part, offender_part, level, status == "closed")
         if (risk == 3 and status != "closed" and not shared
                 and assessed <= anchor - (HIGH_RISK_HOURS + 1) * HOUR):
             w["reminder_logs"].add("case", case_id, "escalation.high_risk_unaccepted",
@@ -590,7 +590,7 @@ def _pick_receiver(world: World, rng: random.Random, i: int, service: str) -> in
 
 def _referral(world: World, w: dict[str, Writer], rng: random.Random, i: int, k: int,
               ref_id: int, created: float, sender_user: int, owner: int, survivor_part: int,
-              offender_part: int | None, level: str | None) -> bool:
+              offender_part: int | None, level: str | None, case_closed: bool) -> bool:
     anchor = world.anchor
     service = weighted(rng, SERVICE_NEED)
     if service == "correctional_programme" and not offender_part:
@@ -653,7 +653,7 @@ def _referral(world: World, w: dict[str, Writer], rng: random.Random, i: int, k:
         "Synthetic reason for the referral.", status, dt(sent), dt(deadline),
         dt(accepted_at) if accepted_at else None, dt(last_progress) if last_progress else None,
         dt(review_at) if review_at else None, dt(closed_at) if closed_at else None,
-        decline_reason, status_reason, outcome, 1)
+        decline_reason, status_reason, outcome, 1, case_closed)
     consented = rng.random() < 0.9
     w["referral_consents"].add(ref_id, consented, receiver,
                                (CATEGORIES_ALL if rng.random() < 0.6 else CATEGORIES_SOME)

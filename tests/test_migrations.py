@@ -202,3 +202,47 @@ def test_0008_covering_indexes_up_and_down(scratch_postgres: str) -> None:
         assert "INCLUDE" in definitions()["ix_referrals_region_sent"]
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0011_marks_the_referrals_of_closed_cases_and_follows_later_changes(
+        tmp_path: Path) -> None:
+    path = tmp_path / "data.sqlite"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade(revision="0009")
+        db.engine.dispose()
+        raw = sqlite3.connect(path)
+        with raw:
+            for case_id, status in ((1, "closed"), (2, "open"), (3, "monitoring")):
+                _insert_minimal(raw, "cases", {"id": case_id, "status": status,
+                                               "reference": f"c{case_id}"})
+            for referral_id, case_id in ((10, 1), (11, 1), (12, 2), (13, 3)):
+                _insert_minimal(raw, "referrals", {"id": referral_id, "case_id": case_id,
+                                                   "idempotency_key": f"k{referral_id}"})
+        raw.close()
+        upgrade()
+
+        def flags() -> dict[int, bool]:
+            with db.engine.connect() as conn:
+                return {i: bool(v) for i, v in conn.execute(
+                    text("SELECT id, case_closed FROM referrals ORDER BY id"))}
+
+        assert flags() == {10: True, 11: True, 12: False, 13: False}
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE cases SET status = 'open' WHERE id = 1"))
+            conn.execute(text("UPDATE cases SET status = 'closed' WHERE id = 3"))
+        assert flags() == {10: False, 11: False, 12: False, 13: True}
+        downgrade(revision="0009")
+        with db.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("referrals")}
+            triggers = conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars().all()
+        assert "case_closed" not in columns
+        assert "cases_closed_to_referrals" not in triggers
+        assert "ix_referrals_region_overdue" not in _index_names("referrals")
+        with db.engine.begin() as conn:  # the cases table still updates without the trigger
+            conn.execute(text("UPDATE cases SET status = 'closed' WHERE id = 2"))
+        db.session.remove()
+        db.engine.dispose()

@@ -71,6 +71,10 @@ class Case(db.Model):
         # The minute sweep's high-risk escalation (migration 0009).
         Index("ix_cases_high_risk_open", "high_risk_flagged_at", "id",
               postgresql_where=text(_OPEN_HIGH), sqlite_where=text(_OPEN_HIGH)),
+        # A region's open high-risk cases: the coordinator's home panel and overdue review
+        # (migration 0011).
+        Index("ix_cases_region_high_risk_open", "region_code", "high_risk_flagged_at",
+              postgresql_where=text(_OPEN_HIGH), sqlite_where=text(_OPEN_HIGH)),
         # Migration 0008: cases opened per district and risk level in a region (coordinator
         # figures), from the index alone on PostgreSQL.
         Index("ix_cases_region_created", "region_code", "created_at",

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from sqlalchemy import Select, and_, false, or_, select, true, union, union_all
 from sqlalchemy.sql.elements import ColumnElement
 
+from referral.access.idlist import in_id_list
 from referral.access.permissions import Role
 from referral.access.scope import Actor, acting_as, clear_rule_cache, register_scope
 from referral.cases.models import (
@@ -83,13 +84,13 @@ def case_visible(actor: Actor) -> ColumnElement[bool]:
     # Each branch leads with an indexed condition (region; restricted = true) and the named
     # check is a correlated EXISTS, so PostgreSQL can combine two index scans instead of
     # reading every case that matches the page's other filters (docs/performance.md).
+    # The named branch as an id list looked up by primary key (referral.access.idlist), so it
+    # reads the two or three cases naming the reader, not every restricted case of the nation.
     members = CaseMember.__table__
-    named = (select(members.c.case_id)
-             .where(members.c.case_id == Case.id, members.c.user_id == actor.user_id)
-             .correlate_except(members).exists())
+    named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
     return or_(
         and_(Case.restricted == false(), _reach(actor)),
-        and_(Case.restricted == true(), named),
+        and_(in_id_list(Case.id, named), Case.restricted == true()),
     )
 
 
@@ -134,7 +135,7 @@ def visible_case_ids(actor: Actor) -> Select[tuple[int]]:
         return select(_cases.c.id).where(or_(
             and_(_cases.c.restricted.is_(False),
                  _cases.c.region_code.in_(sorted(actor.region_ids))),
-            and_(_cases.c.restricted.is_(True), _cases.c.id.in_(named))))
+            and_(in_id_list(_cases.c.id, named), _cases.c.restricted.is_(True))))
     return select(_cases.c.id).where(false())
 
 

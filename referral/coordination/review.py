@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import and_, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, bindparam, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from referral.access.scope import Actor
@@ -106,7 +107,13 @@ _sender = aliased(Agency, name="sender")
 _owner = aliased(Agency, name="owner")
 
 
-def _referral_query(regions: list[str], filters: Filters) -> Any:
+def _param(name: str, column: Any = None, **kw: Any) -> Any:
+    return bindparam(name, type_=getattr(column, "type", None), **kw)
+
+
+def _referral_query(shape: Filters) -> Any:
+    """The referral sections' columns. ``shape`` says which filters are set; their values,
+    like the regions and times, are parameters (see _statement)."""
     query = (
         select(Referral.id, Referral.reference, Referral.case_id, Referral.receiver_agency_id,
                Referral.service_code, Referral.urgency, Referral.status, Referral.deadline_at,
@@ -116,20 +123,21 @@ def _referral_query(regions: list[str], filters: Filters) -> Any:
         .join(Case, Case.id == Referral.case_id)
         .join(_receiver, _receiver.id == Referral.receiver_agency_id)
         .join(_sender, _sender.id == Referral.sender_agency_id)
-        .where(Referral.region_code.in_(regions), Case.restricted.is_(False))
+        .where(Referral.region_code.in_(_param("regions", expanding=True)),
+               Case.restricted.is_(False))
     )
-    if filters.agency_id:
-        query = query.where(Referral.receiver_agency_id == filters.agency_id)
-    if filters.district_id:
-        query = query.where(Case.district_id == filters.district_id)
-    if filters.service:
-        query = query.where(Referral.service_code == filters.service)
-    if filters.urgency:
-        query = query.where(Referral.urgency == filters.urgency)
+    if shape.agency_id:
+        query = query.where(Referral.receiver_agency_id == _param("agency_id"))
+    if shape.district_id:
+        query = query.where(Case.district_id == _param("district_id"))
+    if shape.service:
+        query = query.where(Referral.service_code == _param("service"))
+    if shape.urgency:
+        query = query.where(Referral.urgency == _param("urgency"))
     return query
 
 
-def _union(parts: list[tuple[str, Any, list[Any]]], limit: int) -> dict[str, list[Any]]:
+def _union(parts: list[tuple[str, Any, list[Any]]], limit: int) -> Any:
     """Several sections in one statement: each branch keeps its own order, its first rows and,
     in each row, the section's full count (``count(*) OVER ()``, counted before the limit).
 
@@ -145,15 +153,32 @@ def _union(parts: list[tuple[str, Any, list[Any]]], limit: int) -> dict[str, lis
             func.row_number().over(order_by=order).label("position"),
         ).order_by(*order).limit(limit).subquery()
         branches.append(select(ranked))
-    if not branches:
-        return {}
     combined = branches[0] if len(branches) == 1 else union_all(*branches)
-    found: dict[str, list[Any]] = {name: [] for name, _query, _order in parts}
     ordered = combined.subquery()
-    for row in db.session.execute(select(ordered).order_by(ordered.c.section,
-                                                           ordered.c.position)):
-        found[row.section].append(row)
-    return found
+    return select(ordered).order_by(ordered.c.section, ordered.c.position)
+
+
+@lru_cache(maxsize=128)
+def _statement(names: tuple[str, ...], shape: Filters, limit: int) -> Any:
+    """One kind's sections as one statement, built once per shape of filters and reused with
+    new parameters: building and keying a six-branch UNION cost more Python time than the
+    database spent answering it (docs/performance.md). The scope's criteria are added when it
+    runs, as for any statement."""
+    return _union([(name, *_BUILDERS[name](shape)) for name in names], limit)
+
+
+def _parameters(regions: list[str], filters: Filters, now: datetime) -> dict[str, Any]:
+    today = local_today(now)
+    return {
+        "regions": regions, "now": now,
+        "due_soon_until": now + timedelta(hours=setting("COORDINATION_DUE_SOON_HOURS")),
+        "no_progress_before": now - timedelta(days=setting("COORDINATION_NO_PROGRESS_DAYS")),
+        "measures_from": today,
+        "measures_until": today + timedelta(days=setting("COORDINATION_MEASURE_ENDING_DAYS")),
+        "follow_up_from": now - timedelta(days=setting("COORDINATION_FOLLOW_UP_DAYS")),
+        "agency_id": filters.agency_id, "district_id": filters.district_id,
+        "service": filters.service, "urgency": filters.urgency,
+    }
 
 
 def _total(rows: list[Any]) -> int:
@@ -170,68 +195,73 @@ def _referral_row(section: str, r: Any) -> Row:
                service_code=r.service_code, urgency=r.urgency, status=r.status, since=since)
 
 
-def _overdue(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
+def _overdue(shape: Filters) -> tuple[Any, list[Any]]:
     """Expired, or past the deadline and not yet swept; not since referred elsewhere."""
     later = aliased(Referral)
-    query = _referral_query(regions, filters).where(
-        Case.status != CaseStatus.CLOSED,
+    # The case's closing as copied on the referral (``NOT case_closed``, migration 0011): the
+    # expired referrals of open cases are then one partial index of the region, not a decade.
+    query = _referral_query(shape).where(
+        ~Referral.case_closed,
         or_(Referral.status == Status.EXPIRED,
-            and_(Referral.status == Status.SENT, Referral.deadline_at < now)),
+            and_(Referral.status == Status.SENT, Referral.deadline_at < _param("now"))),
         ~exists().where(later.previous_referral_id == Referral.id),
     )
     return query, [Referral.deadline_at, Referral.id]
 
 
-def _due_soon(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
-    window = now + timedelta(hours=setting("COORDINATION_DUE_SOON_HOURS"))
-    query = _referral_query(regions, filters).where(
-        Referral.status == Status.SENT, Referral.deadline_at >= now,
-        Referral.deadline_at < window,
+def _due_soon(shape: Filters) -> tuple[Any, list[Any]]:
+    query = _referral_query(shape).where(
+        Referral.status == Status.SENT, Referral.deadline_at >= _param("now"),
+        Referral.deadline_at < _param("due_soon_until"),
     )
     return query, [Referral.deadline_at, Referral.id]
 
 
-def _on_hold(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
-    query = _referral_query(regions, filters).where(
-        Referral.status == Status.ON_HOLD, Referral.review_at < now,
+def _on_hold(shape: Filters) -> tuple[Any, list[Any]]:
+    query = _referral_query(shape).where(
+        Referral.status == Status.ON_HOLD, Referral.review_at < _param("now"),
     )
     return query, [Referral.review_at, Referral.id]
 
 
-def _no_progress(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
+def _no_progress(shape: Filters) -> tuple[Any, list[Any]]:
     last = func.coalesce(Referral.last_progress_at, Referral.accepted_at)
-    cutoff = now - timedelta(days=setting("COORDINATION_NO_PROGRESS_DAYS"))
-    query = _referral_query(regions, filters).where(
-        Referral.status.in_([Status.ACCEPTED, Status.IN_PROGRESS]), last < cutoff,
+    query = _referral_query(shape).where(
+        Referral.status.in_([Status.ACCEPTED, Status.IN_PROGRESS]),
+        last < _param("no_progress_before", Referral.accepted_at),
     )
     return query, [last, Referral.id]
 
 
-def _case_query(regions: list[str], filters: Filters) -> Any:
+def _case_query(shape: Filters) -> Any:
     """The case sections' columns: each section fills the ones it has, NULL the others, so
     both go out in one UNION."""
     query = (select(Case.id, Case.reference, Case.district_id, Case.risk_level,
                     _owner.name.label("owner_name"))
              .join(_owner, _owner.id == Case.owner_agency_id)
-             .where(Case.region_code.in_(regions), Case.restricted.is_(False),
-                    Case.status != CaseStatus.CLOSED))
-    if filters.agency_id:
-        query = query.where(Case.owner_agency_id == filters.agency_id)
-    if filters.district_id:
-        query = query.where(Case.district_id == filters.district_id)
+             .where(Case.restricted.is_(False), Case.status != CaseStatus.CLOSED))
+    if shape.region_code:
+        # Only when narrowed: the coordinator's case scope already holds the region, and saying
+        # it twice made PostgreSQL square its estimate and drive the measures section from the
+        # region's 5,000 open cases instead of the week's few hundred ending measures.
+        query = query.where(Case.region_code.in_(_param("regions", expanding=True)))
+    if shape.agency_id:
+        query = query.where(Case.owner_agency_id == _param("agency_id"))
+    if shape.district_id:
+        query = query.where(Case.district_id == _param("district_id"))
     return query
 
 
 _referrals = Referral.__table__
 
 
-def _high_risk(regions: list[str], filters: Filters, now: datetime) -> tuple[Any, list[Any]]:
+def _high_risk(shape: Filters) -> tuple[Any, list[Any]]:
     # "Has an accepted referral" of a case the coordinator already sees: on the plain table, so
     # the referral scope does not turn this per-case probe into a hash of the region's 150,000
     # referrals (docs/performance.md). It only tests existence; no referral is read.
     accepted = exists().where(_referrals.c.case_id == Case.id,
                               _referrals.c.status.in_(sorted(SHARED_STATES)))
-    query = _case_query(regions, filters).add_columns(
+    query = _case_query(shape).add_columns(
         Case.high_risk_flagged_at.label("since"),
         null().cast(ProtectiveMeasure.ends_on.type).label("ends_on"),
         null().cast(ProtectiveMeasure.measure_type.type).label("measure_type"),
@@ -239,25 +269,23 @@ def _high_risk(regions: list[str], filters: Filters, now: datetime) -> tuple[Any
     return query, [Case.high_risk_flagged_at.is_(None), Case.high_risk_flagged_at, Case.id]
 
 
-def _measures_ending(regions: list[str], filters: Filters, now: datetime
-                     ) -> tuple[Any, list[Any]]:
+def _measures_ending(shape: Filters) -> tuple[Any, list[Any]]:
     """Active measures ending soon with no follow-up: no later measure on the case, and no
     referral sent in the last days before the end."""
-    today = local_today(now)
-    until = today + timedelta(days=setting("COORDINATION_MEASURE_ENDING_DAYS"))
-    follow_up_from = now - timedelta(days=setting("COORDINATION_FOLLOW_UP_DAYS"))
     renewal = aliased(ProtectiveMeasure)
-    query = _case_query(regions, filters).add_columns(
+    query = _case_query(shape).add_columns(
         null().cast(Case.high_risk_flagged_at.type).label("since"),
         ProtectiveMeasure.ends_on, ProtectiveMeasure.measure_type,
     ).join(
         ProtectiveMeasure, ProtectiveMeasure.case_id == Case.id
     ).where(
-        ProtectiveMeasure.status == "active", ProtectiveMeasure.ends_on >= today,
-        ProtectiveMeasure.ends_on <= until,
+        ProtectiveMeasure.status == "active",
+        ProtectiveMeasure.ends_on >= _param("measures_from", ProtectiveMeasure.ends_on),
+        ProtectiveMeasure.ends_on <= _param("measures_until", ProtectiveMeasure.ends_on),
         ~exists().where(renewal.case_id == ProtectiveMeasure.case_id,
                         renewal.status == "active", renewal.ends_on > ProtectiveMeasure.ends_on),
-        ~exists().where(Referral.case_id == Case.id, Referral.sent_at >= follow_up_from),
+        ~exists().where(Referral.case_id == Case.id,
+                        Referral.sent_at >= _param("follow_up_from", Referral.sent_at)),
     )
     return query, [ProtectiveMeasure.ends_on, Case.id]
 
@@ -288,10 +316,16 @@ def overdue_review(actor: Actor, *, filters: Filters | None = None,
     review = Review(filters=filters, now=now)
     wanted = [name for name in SECTIONS
               if name in REFERRAL_SECTIONS or not filters.narrows_referrals_only]
-    found: dict[str, list[Any]] = {}
+    shape = Filters(region_code=filters.region_code and "set",
+                    **{name: bool(getattr(filters, name)) or None
+                       for name in ("agency_id", "district_id", "service", "urgency")})
+    parameters = _parameters(regions, filters, now)
+    found: dict[str, list[Any]] = {name: [] for name in wanted}
     for kind in (REFERRAL_SECTIONS, frozenset(SECTIONS) - REFERRAL_SECTIONS):
-        found |= _union([(name, *_BUILDERS[name](regions, filters, now))
-                         for name in wanted if name in kind], max(1, limit))
+        names = tuple(name for name in wanted if name in kind)
+        if names:
+            for row in db.session.execute(_statement(names, shape, max(1, limit)), parameters):
+                found[row.section].append(row)
     for name in SECTIONS:
         rows = found.get(name, [])  # case rows carry no service or urgency: left empty then
         make = _referral_row if name in REFERRAL_SECTIONS else _case_row

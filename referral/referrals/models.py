@@ -23,6 +23,7 @@ from referral.extensions import db
 from referral.models_base import UTCDateTime, utcnow
 
 _ACTIVE = "status IN ('accepted', 'in_progress')"
+_OVERDUE_OPEN = "status = 'expired' AND NOT case_closed"
 
 
 class Referral(db.Model):
@@ -56,6 +57,13 @@ class Referral(db.Model):
         Index("ix_referrals_sender_closed", "sender_agency_id", "closed_at", "id"),
         Index("ix_referrals_stalled", text("coalesce(last_progress_at, accepted_at)"), "id",
               postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
+        # The overdue review (migration 0011): a region's expired referrals of open cases, and
+        # its active referrals by last progress, without reading the rest of the decade.
+        Index("ix_referrals_region_overdue", "region_code", "deadline_at", "id",
+              postgresql_where=text(_OVERDUE_OPEN), sqlite_where=text(_OVERDUE_OPEN)),
+        Index("ix_referrals_region_stalled", "region_code",
+              text("coalesce(last_progress_at, accepted_at)"), "id",
+              postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
         UniqueConstraint("sender_user_id", "idempotency_key", name="uq_referrals_idempotency"),
     )
 
@@ -66,6 +74,11 @@ class Referral(db.Model):
     # The case's region, copied so that region-wide reading needs no join (migration 0007);
     # update_case keeps it in step.
     region_code: Mapped[str] = mapped_column(String(8))
+    # Whether the case is closed, copied for the same reason (migration 0011): a decade leaves
+    # thousands of expired referrals per region on closed cases, which the overdue review must
+    # not read to find the few on open ones. A database trigger on cases keeps it in step.
+    case_closed: Mapped[bool] = mapped_column(Boolean, default=False,
+                                              server_default=text("false"))
     sender_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     sender_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     receiver_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))

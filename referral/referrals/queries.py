@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import joinedload
 
@@ -108,6 +108,13 @@ def list_outbox_for(actor: Actor, *, status: str | None = None, before: int | No
     return OutboxPage(rows, rows[-1].id if more and rows else None)
 
 
+def needing_attention() -> ColumnElement[bool]:
+    """Unanswered, or expired while the case is still open (an expired referral of a case closed
+    since needs no one's attention)."""
+    return or_(Referral.status == Status.SENT,
+               and_(Referral.status == Status.EXPIRED, ~Referral.case_closed))
+
+
 @scoped
 def list_region_referrals_for(actor: Actor, *, limit: int = 200) -> list[Referral]:
     """For coordinators: referrals of their regions needing attention (unanswered, expired,
@@ -116,7 +123,7 @@ def list_region_referrals_for(actor: Actor, *, limit: int = 200) -> list[Referra
         return []
     rows = db.session.execute(
         select(Referral)
-        .where(or_(Referral.status.in_([Status.SENT, Status.EXPIRED]),
+        .where(or_(needing_attention(),
                    Referral.escalated_at.is_not(None) & Referral.status.in_(sorted(OPEN_STATES))))
         .order_by(sql_case((Referral.status == Status.EXPIRED, 0), else_=1),
                   Referral.deadline_at, Referral.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, current_app, url_for
+from flask import Blueprint, current_app, g, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -129,7 +129,12 @@ def register(bp: Blueprint) -> None:
 
     @bp.app_template_global("referral_label")
     def _label(kind: str, code: str | None) -> str:
-        return codes.label(_TABLES[kind], code)
+        # Translated once per request and code: a list repeats a handful of codes many times.
+        memo = g.setdefault("referral_labels", {})
+        key = (kind, code)
+        if key not in memo:
+            memo[key] = str(codes.label(_TABLES[kind], code))
+        return memo[key]
 
     @bp.app_template_global("case_url")
     def _case_url(case_id: int) -> str | None:

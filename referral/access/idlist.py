@@ -1,0 +1,48 @@
+"""``column IN (subquery)`` that PostgreSQL can answer by index inside an ``OR``.
+
+A rule like "in my region, or restricted and naming me" is an ``OR`` of two branches. PostgreSQL
+combines index scans for an ``OR`` only when every branch is an index condition; ``id IN
+(SELECT …)`` is a join, not one, so the named branch had to lead with ``restricted = true`` and
+every coordinator query read all restricted cases of the nation (5,000 rows) to keep the two or
+three naming the reader (docs/performance.md). ``id = ANY(ARRAY(SELECT …))`` is an index
+condition: the subquery runs once, and its few ids are looked up by primary key.
+Other databases get the plain ``IN``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import Boolean
+
+
+class InIdList(ColumnElement[bool]):
+    """``column`` is one of the ids ``ids`` selects (one column)."""
+
+    inherit_cache = True
+    type = Boolean()
+    _traverse_internals = [("column", visitors.InternalTraversal.dp_clauseelement),
+                           ("ids", visitors.InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column: ColumnElement[Any], ids: Select[Any]) -> None:
+        self.column = column
+        self.ids = ids
+
+
+def in_id_list(column: ColumnElement[Any], ids: Select[Any]) -> ColumnElement[bool]:
+    return InIdList(column, ids)
+
+
+@compiles(InIdList)
+def _in(element: InIdList, compiler: Any, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.ids), **kw)
+
+
+@compiles(InIdList, "postgresql")
+def _any_array(element: InIdList, compiler: Any, **kw: Any) -> str:
+    ids = compiler.process(element.ids.scalar_subquery(), **kw)
+    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{ids})"
