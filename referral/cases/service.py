@@ -471,28 +471,44 @@ def _filtered(filters: CaseFilters) -> Select:
 @dataclass
 class CasePage:
     cases: list[Case]
-    total: int
+    total: int  # exact, or the cap when ``more`` (there are more than that)
     page: int
-    pages: int
+    pages: int  # known only when the total is exact; otherwise the pages up to ``page``
+    more: bool = False
+    has_next: bool = False
+
+
+def count_cap() -> int:
+    return int(current_app.config.get("CASE_LIST_COUNT_CAP", 1000))
 
 
 @scoped
 def list_cases_for(actor: Actor, filters: CaseFilters, *, page: int = 1,
                    page_size: int = PAGE_SIZE) -> CasePage:
-    """One page of the cases the actor sees: two queries whatever the page size."""
+    """One page of the cases the actor sees: two queries whatever the page size.
+
+    The count stops at ``CASE_LIST_COUNT_CAP`` (1,000): a coordinator's region holds up to
+    110,000 cases, and counting them all took longer than the page itself (docs/performance.md).
+    Past the cap the list says "more than 1,000" and pages on by "next" as long as rows follow.
+    """
     if not role_can(actor.role, Permission.CASE_READ):
         return CasePage([], 0, 1, 1)
     query = _filtered(filters)
+    cap = count_cap()
+    page = max(1, page)
     with acting_as(actor):
-        total = db.session.execute(
-            select(func.count()).select_from(query.subquery())).scalar_one()
-        pages = max(1, -(-total // page_size))
-        page = min(max(1, page), pages)
-        rows = db.session.execute(
+        counted = db.session.execute(
+            select(func.count()).select_from(query.limit(cap + 1).subquery())).scalar_one()
+        more = counted > cap
+        if not more:
+            page = min(page, max(1, -(-counted // page_size)))
+        rows = list(db.session.execute(
             query.options(joinedload(Case.owner_agency), joinedload(Case.district),
                           joinedload(Case.region))
             .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
-            .offset((page - 1) * page_size).limit(page_size)
-        ).scalars().all()
+            .offset((page - 1) * page_size).limit(page_size + 1)
+        ).scalars().all())
+    has_next, rows = len(rows) > page_size, rows[:page_size]
+    pages = page + has_next if more else max(1, -(-counted // page_size))
     audit.record("case.list", object_type="case", details={"count": len(rows), "page": page})
-    return CasePage(list(rows), total, page, pages)
+    return CasePage(rows, min(counted, cap), page, pages, more=more, has_next=has_next)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from referral.cases.models import CaseParticipant
@@ -181,3 +182,35 @@ def test_a_shared_agency_sees_only_the_categories_granted(world, client):
     assert case.reference in page and 'id="incidents"' in page
     assert "Testova" not in page and "850722499909" not in page and 'id="people"' not in page
     assert 'id="risk"' not in page
+
+
+@pytest.mark.app_config(CASE_LIST_COUNT_CAP=30)
+def test_past_the_count_cap_the_list_says_more_than_and_pages_on(world, client):
+    """A region of 110,000 cases is not counted to the last (docs/performance.md): past the cap
+    the list says "more than", and "next" goes on while rows follow, to the very last case."""
+    police = actor(world["officer"])
+    opened = [f.open_case(police).reference for _ in range(56)]
+    db.session.commit()
+    login(client, world["officer"])
+    first = client.get("/cases?sort=oldest").get_data(True)
+    assert "More than 30 cases" in first and "Page 1" in first and "Page 1 of" not in first
+    assert "page=2" in first and "Previous" not in first
+    seen = []
+    for n in (1, 2, 3):
+        html = client.get(f"/cases?sort=oldest&page={n}").get_data(True)
+        seen += [ref for ref in opened if ref in html]
+    assert seen == opened  # every case once, in order, across the pages (25 a page)
+    assert f"page={4}" not in html  # the last page offers no "next"
+    assert "Previous" in html
+
+
+@pytest.mark.app_config(CASE_LIST_COUNT_CAP=30)
+def test_under_the_count_cap_the_total_is_exact(world, client):
+    police = actor(world["officer"])
+    for _ in range(30):
+        f.open_case(police)
+    db.session.commit()
+    login(client, world["officer"])
+    html = client.get("/cases?page=9").get_data(True)
+    assert "30 cases" in html and "More than" not in html
+    assert "Page 2 of 2" in html  # a page past the end shows the last one
