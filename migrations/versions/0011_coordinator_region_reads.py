@@ -1,4 +1,4 @@
-"""coordinator region reads: referrals carry their case's closing (kept by a trigger), and indexes
+"""coordinator region reads: a referral knows its case is closed; region-prefixed indexes.
 
 The overdue review and the coordinator's home count a region's expired referrals of open cases.
 A decade leaves thousands of expired referrals per region, nine in ten on cases closed since
