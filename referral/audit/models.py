@@ -31,4 +31,5 @@ class AuditEvent(db.Model):
     source_ip: Mapped[str | None] = mapped_column(String(45))
     details: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
-    row_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Not unique, not indexed (migration 0012): the chain, not an index, proves each row.
+    row_hash: Mapped[str] = mapped_column(String(64))

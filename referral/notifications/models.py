@@ -40,7 +40,8 @@ class Notification(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"), index=True)
+    # Indexed by the unique constraint above, which leads with it (migration 0012).
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     channel: Mapped[str] = mapped_column(String(16), default=Channel.IN_APP)
     kind: Mapped[str] = mapped_column(String(60))
@@ -82,7 +83,8 @@ class Delivery(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"), index=True)
+    # Indexed by the unique constraint above, which leads with it (migration 0012).
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id"))
     recipient: Mapped[str] = mapped_column(String(40))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)

@@ -18,11 +18,12 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, insert, or_, select, update
+from sqlalchemy import Select, or_, select, update
 
 from referral.access.scope import acting_as, system_actor
 from referral.accounts.models import User
 from referral.agencies.models import Agency
+from referral.bulk import insert_rows
 from referral.events.models import OutboxEvent
 from referral.extensions import db
 from referral.models_base import utcnow
@@ -121,7 +122,7 @@ def _publish(ids: Sequence[int], now: datetime) -> int:
         for model, rows in ((Notification, _in_app_rows(planned)),
                             (Delivery, _delivery_rows(planned))):
             if rows:
-                db.session.execute(insert(model.__table__), rows)
+                insert_rows(model.__table__, rows)
     return len(events)
 
 

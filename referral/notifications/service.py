@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 
 from referral.access.scope import Actor
+from referral.bulk import insert_rows
 from referral.errors import NotVisible
 from referral.events.models import OutboxEvent
 from referral.extensions import db
@@ -56,7 +57,7 @@ def fan_out_many(events: Sequence[OutboxEvent]) -> None:
                 rows.extend(in_app_row(event, kind, subject, user_id)
                             for user_id in sorted(recipients.user_ids))
             if rows:
-                db.session.execute(insert(Notification), rows)
+                insert_rows(Notification.__table__, rows)
     except Exception:  # noqa: BLE001 - the change must go through; the sweep retries
         log.exception("in-app fan-out of %d events deferred to the sweep", len(events))
 

@@ -55,7 +55,10 @@ class Referral(db.Model):
         Index("ix_referrals_case_status", "case_id", "status"),
         # The sender's latest outcomes on the home page (migration 0009).
         Index("ix_referrals_sender_closed", "sender_agency_id", "closed_at", "id"),
+        # Covering on PostgreSQL (migration 0012): the sweep finds the new stalled ones among
+        # thousands already reminded from the index alone.
         Index("ix_referrals_stalled", text("coalesce(last_progress_at, accepted_at)"), "id",
+              postgresql_include=["last_progress_at", "accepted_at"],
               postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
         # The overdue review (migration 0011): a region's expired referrals of open cases, and
         # its active referrals by last progress, without reading the rest of the decade.

@@ -12,14 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
-
 from referral.access.scope import Actor
 from referral.audit import service as audit
+from referral.bulk import insert_rows
 from referral.cases.models import TimelineEntry
 from referral.cases.service import timeline_values
 from referral.events import service as events
-from referral.extensions import db
 from referral.referrals.models import Referral, ReferralHistory
 
 
@@ -41,8 +39,8 @@ def record_moves(actor: Actor, moves: Sequence[Move], *, now: datetime) -> None:
     """History, timeline, audit and outbox rows for ``moves``, in the caller's transaction."""
     if not moves:
         return
-    db.session.execute(insert(ReferralHistory), [_history(actor, move, now) for move in moves])
-    db.session.execute(insert(TimelineEntry), [_timeline(actor, move) for move in moves])
+    insert_rows(ReferralHistory.__table__, [_history(actor, move, now) for move in moves])
+    insert_rows(TimelineEntry.__table__, [_timeline(actor, move) for move in moves])
     audit.record_many([audit.AuditEntry(
         f"referral.{m.action}", object_type="referral", object_id=m.referral.id,
         details={"case_id": m.referral.case_id, "from": m.from_status, "to": m.to_status,
