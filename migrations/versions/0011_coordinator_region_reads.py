@@ -12,9 +12,7 @@ cannot be forgotten; a new referral takes it from its case (referrals.service.se
 Also, for the same pages: the region's active referrals by last progress ("no progress for a
 week"), which read the nation's stalled referrals to keep one region's (13,000 rows read for
 410), and the region's open high-risk cases, which intersected the region's 31,000 cases with
-the nation's 22,000 open high-risk ones (717 wanted); and the case list's "high risk first"
-order read from an index instead of sorting a region's cases (the list also stops counting at
-1,000, referral.cases.service.list_cases_for).
+the nation's 22,000 open high-risk ones (717 wanted).
 
 Revision ID: 0011
 Revises: 0009
@@ -69,14 +67,9 @@ def upgrade():
     op.create_index("ix_cases_region_high_risk_open", "cases",
                     ["region_code", "high_risk_flagged_at"],
                     postgresql_where=sa.text(_OPEN_HIGH), sqlite_where=sa.text(_OPEN_HIGH))
-    if postgres:  # SQLite has no NULLS LAST in an index (nor cases enough to need one)
-        op.create_index("ix_cases_risk_order", "cases",
-                        [sa.text("high_risk_flagged_at DESC NULLS LAST"),
-                         sa.text("created_at DESC"), sa.text("id DESC")])
 
 
 def downgrade():
-    op.execute("DROP INDEX IF EXISTS ix_cases_risk_order")
     op.drop_index("ix_cases_region_high_risk_open", table_name="cases")
     op.drop_index("ix_referrals_region_stalled", table_name="referrals")
     op.drop_index("ix_referrals_region_overdue", table_name="referrals")

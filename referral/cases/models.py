@@ -75,10 +75,6 @@ class Case(db.Model):
         # (migration 0011).
         Index("ix_cases_region_high_risk_open", "region_code", "high_risk_flagged_at",
               postgresql_where=text(_OPEN_HIGH), sqlite_where=text(_OPEN_HIGH)),
-        # The case list's "high risk first" order, read in order (migration 0011; PostgreSQL
-        # only: SQLite has no NULLS LAST in an index, nor cases enough to need one).
-        Index("ix_cases_risk_order", text("high_risk_flagged_at DESC NULLS LAST"),
-              text("created_at DESC"), text("id DESC")).ddl_if(dialect="postgresql"),
         # Migration 0008: cases opened per district and risk level in a region (coordinator
         # figures), from the index alone on PostgreSQL.
         Index("ix_cases_region_created", "region_code", "created_at",

@@ -30,7 +30,8 @@ DEFAULTS = {
     "COORDINATION_NO_PROGRESS_DAYS": 7,      # accepted, no progress recorded for this many days
     "COORDINATION_MEASURE_ENDING_DAYS": 7,   # protective measure ends within this many days
     "COORDINATION_FOLLOW_UP_DAYS": 14,       # a referral sent this close to the end is follow-up
-    "COORDINATION_REVIEW_ROWS": 50,          # rows shown per section (the count is the full one)
+    "COORDINATION_REVIEW_ROWS": 25,          # rows shown per section (the count is the full one)
+    "COORDINATION_REVIEW_SECTION_ROWS": 200,  # rows when one section is opened on its own
 }
 
 OVERDUE = "overdue"
@@ -302,20 +303,27 @@ _BUILDERS = {OVERDUE: _overdue, DUE_SOON: _due_soon, HIGH_RISK: _high_risk, ON_H
 
 @as_actor
 def overdue_review(actor: Actor, *, filters: Filters | None = None,
-                   now: datetime | None = None, rows: int | None = None) -> Review:
-    """Every section of the review for the coordinator's region(s), filtered.
+                   now: datetime | None = None, rows: int | None = None,
+                   section: str | None = None) -> Review:
+    """Every section of the review for the coordinator's region(s), filtered, or one
+    ``section`` alone with more of its rows.
 
     Two statements: one for the referral sections, one for the case sections. ``rows``: how
     many rows per section (the counts are always whole); the home panel, which shows only the
-    counts, asks for one.
+    counts, asks for one. The overview shows each section's most overdue rows; a coordinator
+    working through one section opens it on its own (up to COORDINATION_REVIEW_SECTION_ROWS).
     """
-    limit = rows if rows is not None else setting("COORDINATION_REVIEW_ROWS")
+    if section is not None and section not in SECTIONS:
+        section = None
+    limit = rows if rows is not None else setting(
+        "COORDINATION_REVIEW_SECTION_ROWS" if section else "COORDINATION_REVIEW_ROWS")
     filters = filters or Filters()
     regions = regions_for(actor, filters.region_code)
     now = now or utcnow()
     review = Review(filters=filters, now=now)
     wanted = [name for name in SECTIONS
-              if name in REFERRAL_SECTIONS or not filters.narrows_referrals_only]
+              if (name in REFERRAL_SECTIONS or not filters.narrows_referrals_only)
+              and section in (None, name)]
     shape = Filters(region_code=filters.region_code and "set",
                     **{name: bool(getattr(filters, name)) or None
                        for name in ("agency_id", "district_id", "service", "urgency")})
@@ -326,7 +334,7 @@ def overdue_review(actor: Actor, *, filters: Filters | None = None,
         if names:
             for row in db.session.execute(_statement(names, shape, max(1, limit)), parameters):
                 found[row.section].append(row)
-    for name in SECTIONS:
+    for name in (section,) if section else SECTIONS:
         rows = found.get(name, [])  # case rows carry no service or urgency: left empty then
         make = _referral_row if name in REFERRAL_SECTIONS else _case_row
         review.sections[name] = [make(name, r) for r in rows]

@@ -101,12 +101,16 @@ def review_page() -> str:
         region_code=form.region.data or None, agency_id=form.agency.data,
         district_id=form.district.data, service=form.service.data or None,
         urgency=form.urgency.data or None)
-    result = review.overdue_review(actor, filters=filters)
+    section = request.args.get("section")
+    section = section if section in review.SECTIONS else None
+    result = review.overdue_review(actor, filters=filters, section=section)
     districts = {value: label for value, label in form.district.choices if value}  # read above
     db.session.commit()
+    kept = {key: value for key, value in request.args.items() if key != "section" and value}
     return render_template("coordination/review.html", form=form, review=result,
-                           titles=SECTION_TITLES, districts=districts,
-                           confirm=f.ConfirmForm(), sections=review.SECTIONS)
+                           titles=SECTION_TITLES, districts=districts, kept=kept,
+                           confirm=f.ConfirmForm(), section=section,
+                           sections=(section,) if section else review.SECTIONS)
 
 
 def _referral_page(referral_id: int, form: Any, kind: str, title: str) -> str:

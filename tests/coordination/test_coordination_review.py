@@ -158,3 +158,30 @@ def test_constant_number_of_queries(data):
     db.session.commit()
     second = count_queries()
     assert second == first, (first, second)
+
+
+def test_one_section_on_its_own_shows_more_of_its_rows(data):
+    w = data
+    coord = actor(w["coordinator"])
+    overview = service.overdue_review(coord, now=NOW, rows=1)
+    assert _ids(overview, service.OVERDUE) == [w["A"].id] and overview.truncated(service.OVERDUE)
+    alone = service.overdue_review(coord, now=NOW, rows=5, section=service.OVERDUE)
+    assert list(alone.sections) == [service.OVERDUE]  # the other sections are not read
+    assert _ids(alone, service.OVERDUE) == [w["A"].id, w["B"].id]
+    assert not alone.truncated(service.OVERDUE)
+    unknown = service.overdue_review(coord, now=NOW, section="no_such_section")
+    assert list(unknown.sections) == list(service.SECTIONS)
+
+
+@pytest.mark.app_config(COORDINATION_REVIEW_ROWS=1)
+def test_the_page_links_a_truncated_section_to_a_page_of_its_own(data, client):
+    from tests.fixtures import login
+
+    w = data
+    login(client, w["coordinator"])
+    overview = client.get("/coordination/review").get_data(as_text=True)
+    assert "section=overdue" in overview and "Showing the first 1 of" in overview
+    alone = client.get("/coordination/review?section=overdue").get_data(as_text=True)
+    assert f'referral-{w["A"].id}' in alone and f'referral-{w["B"].id}' in alone
+    assert "Back to all sections" in alone and 'id="due_soon"' not in alone
+    assert 'name="section" value="overdue"' in alone  # the filters keep the section
