@@ -990,6 +990,7 @@ def generate(url: str, *, scale: float, seed: int = 2026, workers: int = 2,
                   n_cases=max(1, round(1_000_000 * scale)),
                   n_audit=max(1, round(10_000_000 * scale)),
                   due=max(1, round(1000 * scale)), seed=seed)
+    from referral.audit import service as audit_service
     from referral.cases.risk import thresholds
     from referral.extensions import db
 
@@ -1041,6 +1042,7 @@ def generate(url: str, *, scale: float, seed: int = 2026, workers: int = 2,
         with db.engine.begin() as conn:
             for (region, year), value in world.sequences.items():
                 conn.execute(sa.text(seq_sql), {"r": region, "y": year, "v": value})
+            audit_service.reset_head(conn)  # the chain's head: the last row loaded above
         db.engine.dispose()
     if postgres:
         pg_restore(pg_dsn(url), restore, 2)

@@ -32,7 +32,9 @@ def audit_verify(workers: int | None) -> None:
     if report.ok:
         click.echo(f"audit chain intact: {report.rows_checked} rows")
         return
-    click.echo(f"audit chain BROKEN at row id {report.first_broken_id}: {report.reason}", err=True)
+    where = (f"row id {report.first_broken_id}" if report.first_broken_id is not None
+             else f"its end, after {report.rows_checked} rows")
+    click.echo(f"audit chain BROKEN at {where}: {report.reason}", err=True)
     sys.exit(1)
 
 

@@ -5,9 +5,11 @@ PostgreSQL runs in a throw-away database created here (never the suite's own dat
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, insert, inspect, text
 from sqlalchemy.engine import make_url
 
 from referral import create_app
@@ -55,6 +57,9 @@ def _round_trip(app: Flask) -> None:
         upgrade()
         assert {"users", "agencies", "audit_events", "user_sessions", "cases"} <= _tables(app)
         _assert_models_match(app)
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT id, prev_hash, row_hash FROM audit_chain_head")
+                                ).all() == [(1, "0" * 64, "0" * 64)]
         downgrade(revision="base")
         assert _tables(app) <= {"alembic_version"}
         upgrade()
@@ -204,6 +209,59 @@ def test_0008_covering_indexes_up_and_down(scratch_postgres: str) -> None:
         db.engine.dispose()
 
 
+def _chained_audit_rows(count: int) -> list[dict[str, Any]]:
+    """Rows as the code before revision 0010 chained them (the hash has not changed)."""
+    from referral.audit.verify import GENESIS, HASHED, canonical_values
+
+    rows, prev = [], GENESIS
+    for n in range(count):
+        row = {"created_at": datetime(2026, 1, 1, 12, n, tzinfo=UTC), "actor_user_id": None,
+               "actor_agency_id": None, "action": "test.old", "object_type": "thing",
+               "object_id": str(n), "outcome": "success", "source_ip": None,
+               "details": {"n": n, "text": "Қазақ"}, "prev_hash": prev}
+        row["row_hash"] = prev = hashlib.sha256(
+            canonical_values([row[name] for name in HASHED])).hexdigest()
+        rows.append(row)
+    return rows
+
+
+def _0010_continues_an_existing_chain(url: str) -> None:
+    app = create_app(base_config(url))
+    with app.app_context():
+        from referral.access.scope import acting_as, system_actor
+        from referral.audit import service as audit
+        from referral.audit.models import AuditEvent
+        from referral.extensions import db
+
+        upgrade(revision="0009")
+        rows = _chained_audit_rows(3)
+        with db.engine.begin() as conn:
+            conn.execute(insert(AuditEvent.__table__), rows)
+        upgrade()
+        with db.engine.connect() as conn:
+            head = conn.execute(text("SELECT prev_hash, row_hash FROM audit_chain_head")).all()
+        assert head == [(rows[-1]["prev_hash"], rows[-1]["row_hash"])]
+        with acting_as(system_actor("test")):
+            audit.record("test.new")
+        db.session.commit()
+        report = audit.verify_chain()
+        assert report.ok and report.rows_checked == 4
+        db.session.remove()
+        downgrade(revision="0009")
+        assert "audit_chain_head" not in _tables(app)
+        assert "audit_events" in _tables(app)
+        db.engine.dispose()
+
+
+def test_0010_seeds_the_chain_head_from_the_newest_row_sqlite(tmp_path: Path) -> None:
+    _0010_continues_an_existing_chain(f"sqlite:///{tmp_path / 'chain.sqlite'}")
+
+
+@pytest.mark.postgres
+def test_0010_seeds_the_chain_head_from_the_newest_row_postgres(scratch_postgres: str) -> None:
+    _0010_continues_an_existing_chain(scratch_postgres)
+
+
 def test_0011_marks_the_referrals_of_closed_cases_and_follows_later_changes(
         tmp_path: Path) -> None:
     path = tmp_path / "data.sqlite"
@@ -211,7 +269,7 @@ def test_0011_marks_the_referrals_of_closed_cases_and_follows_later_changes(
     with app.app_context():
         from referral.extensions import db
 
-        upgrade(revision="0009")
+        upgrade(revision="0010")
         db.engine.dispose()
         raw = sqlite3.connect(path)
         with raw:
@@ -234,7 +292,7 @@ def test_0011_marks_the_referrals_of_closed_cases_and_follows_later_changes(
             conn.execute(text("UPDATE cases SET status = 'open' WHERE id = 1"))
             conn.execute(text("UPDATE cases SET status = 'closed' WHERE id = 3"))
         assert flags() == {10: False, 11: False, 12: False, 13: True}
-        downgrade(revision="0009")
+        downgrade(revision="0010")
         with db.engine.connect() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("referrals")}
             triggers = conn.execute(text(

@@ -15,14 +15,14 @@ week"), which read the nation's stalled referrals to keep one region's (13,000 r
 the nation's 22,000 open high-risk ones (717 wanted).
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

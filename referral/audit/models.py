@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from referral.extensions import db
@@ -32,4 +32,22 @@ class AuditEvent(db.Model):
     details: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     # Not unique, not indexed (migration 0012): the chain, not an index, proves each row.
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(db.Model):
+    """The chain's newest link, in one row (id 1): its hash and the hash before it.
+
+    Writers extend the chain by updating this row, so its row lock (PostgreSQL) or the write
+    lock (SQLite) orders them, and the next link is read from the row they just locked: one
+    statement instead of a lock, a read of the newest audit row and the insert. Updated in place,
+    unlike ``audit_events``; ``verify_chain`` checks it against the newest audit row, so rows
+    removed from the end of the chain are noticed.
+    """
+
+    __tablename__ = "audit_chain_head"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))

@@ -6,61 +6,46 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import has_request_context, request
+from sqlalchemy import Connection, Executable, String, bindparam, func, insert, select, text, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from referral.access.scope import optional_actor
-from referral.audit.models import AuditEvent
+from referral.audit.models import AuditChainHead, AuditEvent
 from referral.audit.verify import GENESIS, ChainReport, verify_chain  # noqa: F401 - interface
 from referral.audit.verify import HASHED as _HASHED
+from referral.audit.verify import canonical_prefix as _canonical_prefix
 from referral.audit.verify import canonical_values as _canonical_values
+from referral.bulk import insert_rows
 from referral.extensions import db
 from referral.models_base import utcnow
 
-_PG_CHAIN_LOCK = 72_617_001  # advisory lock key: one writer extends the chain at a time
+_HEAD_MEMO = "audit_chain_head"  # session.info: (root transaction, row_hash of our last row)
+_EVENTS = AuditEvent.__table__
+_HEAD = AuditChainHead.__table__
+_FIELDS = _HASHED[:-1]  # the hashed fields but prev_hash, which comes from the head
 
 
-def _canonical(event: AuditEvent) -> bytes:
+def _canonical(event: Any) -> bytes:
     return _canonical_values([getattr(event, name) for name in _HASHED])
 
 
-def compute_hash(event: AuditEvent) -> str:
+def compute_hash(event: Any) -> str:
     return hashlib.sha256(_canonical(event)).hexdigest()
 
 
-_HEAD = "audit_chain_head"  # session.info: (root transaction, row_hash of our last row)
+@dataclass(frozen=True)
+class Recorded:
+    """The row ``record`` wrote (not loaded as an ``AuditEvent``: nothing reads it back)."""
 
-
-def _last_hash() -> str:
-    session = db.session()
-    # Our own last row in this transaction is still the head: on PostgreSQL we hold the chain
-    # lock until the transaction ends, on SQLite the write lock since our first insert. So a
-    # second record() in one transaction needs neither the lock nor the read again (an action
-    # that audits many rows, like the deadline sweep, saves two queries a row). A rolled-back
-    # savepoint forgets it (see _forget_head).
-    head = session.info.get(_HEAD)
-    if head is not None and head[0] is session.get_transaction():
-        return head[1]
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
-    last = session.execute(
-        select(AuditEvent.row_hash).order_by(AuditEvent.id.desc()).limit(1)
-    ).scalar_one_or_none()
-    return last or GENESIS
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_head(session: Session, _previous: Any) -> None:
-    session.info.pop(_HEAD, None)
-
-
-# No "after_commit" hook: SQLAlchemy fires it for every savepoint released too, which made the
-# sweep read the head again after each notification savepoint. The head is keyed by its root
-# transaction, and a new transaction is a new object, so a committed one is never reused.
+    id: int
+    prev_hash: str
+    row_hash: str
 
 
 @dataclass(frozen=True)
@@ -83,64 +68,169 @@ def record(
     details: dict[str, Any] | None = None,
     actor_user_id: int | None = None,
     actor_agency_id: int | None = None,
-) -> AuditEvent:
+) -> Recorded:
     """Add an audit row to the current transaction (it commits or rolls back with the action).
 
     ``details`` must hold ids and codes only, never names, IINs, addresses or free text.
+
+    The database links the row: it hashes the canonical prefix computed here with the head's
+    hash and inserts the row with both hashes, and the head moves on to the row. On PostgreSQL
+    that is one statement (an UPDATE of the head … RETURNING in a WITH, feeding the INSERT):
+    the UPDATE waits for the head's row lock and then reads the newest head (READ COMMITTED
+    re-reads a row it waited for), and the lock, held to the end of the transaction, orders
+    chain writers as the advisory lock did. Ids are drawn after the lock, so id order is chain
+    order. On SQLite the INSERT … SELECT from the head takes the write lock before it reads the
+    head, then an UPDATE moves the head: a failed INSERT leaves the head as it was.
     """
+    session = db.session()
+    session.flush()  # pending changes first, as when the row was an ORM object
     entry = AuditEntry(action, object_type, object_id, outcome, details)
-    (values,) = _chained([entry], actor_user_id, actor_agency_id)
-    event = AuditEvent(**values)
-    db.session.add(event)
-    db.session.flush()
-    _remember_head(event.row_hash)
-    return event
+    (values,) = _rows([entry], actor_user_id, actor_agency_id)
+    values["prefix"] = _canonical_prefix([values[name] for name in _FIELDS])
+    postgres = session.get_bind().dialect.name == "postgresql"
+    statement = _record_statement(postgres)
+    found = session.execute(statement, values).one_or_none()
+    if found is None:  # no head row: seed it from the newest audit row, then once more
+        _seed_head(session)
+        found = session.execute(statement, values).one()
+    row = Recorded(found.id, found.prev_hash, found.row_hash)
+    if not postgres:
+        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(
+            prev_hash=row.prev_hash, row_hash=row.row_hash))
+    _remember_head(row.row_hash)
+    return row
+
+
+@cache
+def _record_statement(postgres: bool) -> Executable:
+    """INSERT the row from the head: prev_hash is the head's hash, row_hash the hash of
+    ``prefix + '"' + head + '"]'`` (``canonical_prefix``). On PostgreSQL the head is an UPDATE
+    that moves it on in the same statement; elsewhere the head row as it is."""
+    canonical = bindparam("prefix", type_=String()) + '"' + _HEAD.c.row_hash + '"]'
+    if postgres:
+        digest = func.encode(func.sha256(func.convert_to(canonical, "UTF8")), "hex")
+        head = (update(_HEAD).where(_HEAD.c.id == 1)
+                .values(prev_hash=_HEAD.c.row_hash, row_hash=digest)
+                .returning(_HEAD.c.prev_hash, _HEAD.c.row_hash).cte("head"))
+        prev_hash, row_hash = head.c.prev_hash, head.c.row_hash
+        source = select(head)
+    else:
+        prev_hash = _HEAD.c.row_hash
+        row_hash = func.sha256_hex(canonical)  # registered on SQLite connections (web/database)
+        source = select(_HEAD).where(_HEAD.c.id == 1)
+    fields = [bindparam(name, type_=_EVENTS.c[name].type) for name in _FIELDS]
+    return (insert(_EVENTS)
+            .from_select([*_FIELDS, "prev_hash", "row_hash"],
+                         source.with_only_columns(*fields, prev_hash, row_hash))
+            .returning(_EVENTS.c.id, _EVENTS.c.prev_hash, _EVENTS.c.row_hash))
+
+
+# The head from the newest audit row (GENESIS when there is none): written by migration 0010;
+# again here only for a database whose head row is missing.
+_SEED_HEAD = """
+    INSERT INTO audit_chain_head (id, prev_hash, row_hash)
+    SELECT 1, COALESCE(MAX(prev_hash), :genesis), COALESCE(MAX(row_hash), :genesis)
+    FROM (SELECT prev_hash, row_hash FROM audit_events ORDER BY id DESC LIMIT 1) newest
+    WHERE true
+    ON CONFLICT (id) DO """
+
+
+def _seed_head(session: Session) -> None:
+    """Create a missing head row (a concurrent seeder's row wins: nothing is overwritten)."""
+    session.execute(text(_SEED_HEAD + "NOTHING"), {"genesis": GENESIS})
+
+
+def reset_head(connection: Connection | Session) -> None:
+    """Point the head at the newest audit row, after rows were loaded without ``record``
+    (the benchmark's COPY). Only while no one else writes (or holding the head)."""
+    connection.execute(text(_SEED_HEAD + "UPDATE SET prev_hash = excluded.prev_hash, "
+                            "row_hash = excluded.row_hash"), {"genesis": GENESIS})
+
+
+def _lock_head(session: Session) -> str:
+    """The head's hash, taking the head for this transaction (the row lock on PostgreSQL, the
+    write lock on SQLite), read after any wait: a no-op UPDATE … RETURNING."""
+    lock = (update(_HEAD).where(_HEAD.c.id == 1).values(row_hash=_HEAD.c.row_hash)
+            .returning(_HEAD.c.row_hash))
+    head = session.execute(lock).scalar_one_or_none()
+    if head is None:
+        _seed_head(session)
+        head = session.execute(lock).scalar_one()
+    return head
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_head(session: Session, _previous: Any) -> None:
+    # A rolled-back savepoint undoes our head update (and on PostgreSQL releases a row lock
+    # taken inside it): the memo must not outlive it.
+    session.info.pop(_HEAD_MEMO, None)
+
+
+# No "after_commit" hook: SQLAlchemy fires it for every savepoint released too. The memo is
+# keyed by its root transaction, and a new transaction is a new object, so a committed one is
+# never reused.
 
 
 def record_many(entries: Sequence[AuditEntry], *, actor_user_id: int | None = None,
                 actor_agency_id: int | None = None) -> None:
     """Add several chained audit rows in one statement (a sweep that expires a thousand
-    referrals writes a thousand rows: one round trip instead of a thousand).
+    referrals writes a thousand rows: a few statements instead of a thousand).
 
-    The rows are chained in the given order and sent as one executemany, whose rows the
-    database inserts one after another in that order, so id order is chain order.
+    The head is taken (or known: this transaction already holds it, see ``_remember_head``),
+    the rows are chained here in the given order and inserted in that order (one ``unnest``
+    INSERT on PostgreSQL, an executemany elsewhere: referral.bulk), so id order is chain
+    order; then the head moves to the last row.
     """
     if not entries:
         return
-    rows = _chained(entries, actor_user_id, actor_agency_id)
-    db.session.execute(insert(AuditEvent), rows)
+    session = db.session()
+    memo = session.info.get(_HEAD_MEMO)
+    if memo is not None and memo[0] is session.get_transaction():
+        prev_hash = memo[1]
+    else:
+        prev_hash = _lock_head(session)
+    rows = _rows(entries, actor_user_id, actor_agency_id)
+    for values in rows:
+        values["prev_hash"] = prev_hash
+        values["row_hash"] = prev_hash = hashlib.sha256(
+            _canonical_values([values[name] for name in _HASHED])).hexdigest()
+    try:
+        insert_rows(_EVENTS, rows)
+    except DBAPIError:
+        # SQLite runs an executemany row by row and keeps the rows before a refused one in the
+        # transaction: the head follows them. (PostgreSQL has ended the transaction.)
+        if session.get_bind().dialect.name != "postgresql":
+            session.info.pop(_HEAD_MEMO, None)
+            reset_head(session)
+        raise
+    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(
+        prev_hash=rows[-1]["prev_hash"], row_hash=rows[-1]["row_hash"]))
     _remember_head(rows[-1]["row_hash"])
 
 
-def _chained(entries: Sequence[AuditEntry], actor_user_id: int | None,
-             actor_agency_id: int | None) -> list[dict[str, Any]]:
-    """Column values of ``entries`` as rows, each linked to the one before (the chain head
-    first)."""
+def _rows(entries: Sequence[AuditEntry], actor_user_id: int | None,
+          actor_agency_id: int | None) -> list[dict[str, Any]]:
+    """The hashed column values of ``entries`` but the hashes."""
     actor = optional_actor()
     if actor is not None and not actor.is_system:
         actor_user_id = actor_user_id or actor.user_id
         actor_agency_id = actor_agency_id or actor.agency_id
     source_ip = request.remote_addr if has_request_context() else None
     created_at = utcnow()
-    prev_hash = _last_hash()
-    rows = []
-    for entry in entries:
-        values: dict[str, Any] = {
-            "created_at": created_at, "actor_user_id": actor_user_id,
-            "actor_agency_id": actor_agency_id, "action": entry.action,
-            "object_type": entry.object_type,
-            "object_id": None if entry.object_id is None else str(entry.object_id),
-            "outcome": entry.outcome, "source_ip": source_ip, "details": entry.details,
-            "prev_hash": prev_hash}
-        values["row_hash"] = prev_hash = hashlib.sha256(
-            _canonical_values([values[name] for name in _HASHED])).hexdigest()
-        rows.append(values)
-    return rows
+    return [{"created_at": created_at, "actor_user_id": actor_user_id,
+             "actor_agency_id": actor_agency_id, "action": entry.action,
+             "object_type": entry.object_type,
+             "object_id": None if entry.object_id is None else str(entry.object_id),
+             "outcome": entry.outcome, "source_ip": source_ip, "details": entry.details}
+            for entry in entries]
 
 
 def _remember_head(row_hash: str) -> None:
+    """Our last row is the head until this transaction ends: on PostgreSQL we hold the head's
+    row lock, on SQLite the write lock. ``record_many`` later in the transaction needs neither
+    the lock nor the read again (the deadline sweep's batches)."""
     session = db.session()
-    session.info[_HEAD] = (session.get_transaction(), row_hash)
+    session.info[_HEAD_MEMO] = (session.get_transaction(), row_hash)
 
 
 def list_events(

@@ -6,6 +6,9 @@ needs only the row itself and the previous row's hash, so each range is walked o
 the ranges' ends are matched afterwards. The answer is the same as the one-process walk (the
 first broken row by id, and how many rows were checked up to it); only the time differs
 (docs/performance.md: ten million rows).
+
+The last row must be the chain head (``audit_chain_head``), which writers update with every
+row: rows removed from the end leave no broken link, but they leave the head behind.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from referral.audit.models import AuditEvent
+from referral.audit.models import AuditChainHead, AuditEvent
 from referral.extensions import db
 
 GENESIS = "0" * 64
@@ -40,15 +43,28 @@ def canonical_values(values: list[Any]) -> bytes:
     return _dumps(values).encode()
 
 
+def canonical_prefix(values: list[Any]) -> str:
+    """The canonical form up to ``prev_hash``, from the other nine fields: the database hashes
+    ``prefix + '"' + prev_hash + '"]'`` (a hex string is its own JSON text), which is
+    ``canonical_values`` with that ``prev_hash``. The JSON is ASCII (non-ASCII is escaped), so
+    the text and its UTF-8 bytes agree."""
+    if not isinstance(values[0], str):
+        values[0] = values[0].isoformat(timespec="microseconds")
+    return _dumps(values)[:-1] + ","
+
+
 @dataclass(frozen=True)
 class ChainReport:
+    """``first_broken_id`` is None with a reason when the rows hold but the chain's end does
+    not (HEAD_MISMATCH: no row to name)."""
+
     rows_checked: int
     first_broken_id: int | None
     reason: str | None
 
     @property
     def ok(self) -> bool:
-        return self.first_broken_id is None
+        return self.reason is None
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,8 @@ class _Walk:
 
 LINK_BROKEN = "link to the previous row is broken"
 CONTENT_CHANGED = "row content does not match its hash"
+HEAD_MISMATCH = ("the newest row is not the chain head: rows were removed from the end, or the "
+                 "head was changed")
 
 
 def _walk(batches: Iterable[list[Any]], *, text_details: bool) -> _Walk:
@@ -130,8 +148,9 @@ def _walk_range(dsn: str, low: int, high: int) -> _Walk:
         return _walk(_pg_batches(cursor, low, high), text_details=True)
 
 
-def _join(walks: Iterable[_Walk]) -> ChainReport:
-    """The one-process answer from consecutive stretches."""
+def _join(walks: Iterable[_Walk], head: str | None) -> ChainReport:
+    """The one-process answer from consecutive stretches; an intact chain must end at ``head``
+    (the head row's hash read with the walk's upper bound; None when the row is missing)."""
     count, expected = 0, GENESIS
     for walk in walks:
         if walk.count == 0:
@@ -141,7 +160,14 @@ def _join(walks: Iterable[_Walk]) -> ChainReport:
         if walk.broken_id is not None:
             return ChainReport(count + walk.count, walk.broken_id, walk.reason)
         count, expected = count + walk.count, walk.last_hash
+    if (head or GENESIS) != expected:
+        return ChainReport(count, None, HEAD_MISMATCH)
     return ChainReport(count, None, None)
+
+
+def _head_hash() -> str | None:
+    return db.session.execute(
+        select(AuditChainHead.row_hash).where(AuditChainHead.id == 1)).scalar_one_or_none()
 
 
 def default_workers() -> int:
@@ -155,15 +181,21 @@ def verify_chain(*, workers: int = 1) -> ChainReport:
     walk is done in this process).
     """
     if db.session.get_bind().dialect.name != "postgresql":
-        return _join([_walk(_sqlite_batches(), text_details=False)])
-    low, high = db.session.execute(select(func.min(AuditEvent.id),
-                                          func.max(AuditEvent.id))).one()
+        # One SQLite transaction reads one snapshot: the head and the rows agree.
+        head = _head_hash()
+        return _join([_walk(_sqlite_batches(), text_details=False)], head)
+    # The bounds and the head in one statement, so one snapshot: rows written meanwhile lie
+    # beyond ``high`` and are not compared with a head that does not know them yet.
+    low, high, head = db.session.execute(select(
+        select(func.min(AuditEvent.id)).scalar_subquery(),
+        select(func.max(AuditEvent.id)).scalar_subquery(),
+        select(AuditChainHead.row_hash).where(AuditChainHead.id == 1).scalar_subquery())).one()
     if low is None:
-        return ChainReport(0, None, None)
+        return _join([], head)
     if workers <= 1:
         cursor = db.session.connection().connection.driver_connection.cursor()
         try:
-            return _join([_walk(_pg_batches(cursor, low - 1, high), text_details=True)])
+            return _join([_walk(_pg_batches(cursor, low - 1, high), text_details=True)], head)
         finally:
             cursor.close()
     step = -(-(high - low + 1) // workers)
@@ -172,4 +204,4 @@ def verify_chain(*, workers: int = 1) -> ChainReport:
         hide_password=False)
     with ProcessPoolExecutor(max_workers=workers) as pool:
         walks = list(pool.map(_walk_range, [dsn] * workers, *zip(*bounds, strict=True)))
-    return _join(walks)
+    return _join(walks, head)

@@ -1,12 +1,18 @@
-"""Engine settings that make SQLite behave transactionally and enforce foreign keys."""
+"""Engine settings that make SQLite behave transactionally, enforce foreign keys and hash the
+audit chain in SQL."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sqlalchemy import Engine, event
 
 _installed = False
+
+
+def _sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 def init_engine_events() -> None:
@@ -28,6 +34,8 @@ def init_engine_events() -> None:
             if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.close()
+            # The audit chain's hash in SQL (PostgreSQL has sha256()): referral.audit.service.
+            dbapi_connection.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
 
     @event.listens_for(Engine, "begin")
     def _sqlite_begin(conn: Any) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from referral.access.scope import acting_as, system_actor
 from referral.audit import service as audit
-from referral.audit.verify import verify_chain
+from referral.audit.verify import HEAD_MISMATCH, verify_chain
 from referral.extensions import db
 from tests.fixtures import fresh
 from tests.foundation.test_foundation_audit import _events, triggers_dropped
@@ -53,6 +53,9 @@ def test_a_deleted_row_is_found_at_or_across_a_range_boundary(ctx, position):
     with triggers_dropped(), db.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE id = :id"), {"id": ids[position]})
     one, three, four = _both()
-    assert one.first_broken_id == (ids[position + 1] if position + 1 < len(ids) else None)
+    if position + 1 < len(ids):
+        assert one.first_broken_id == ids[position + 1] and "link" in one.reason
+    else:  # the newest row: no link is broken, but the chain no longer ends at its head
+        assert (one.first_broken_id, one.reason, one.rows_checked) == (None, HEAD_MISMATCH, 39)
     assert one == three == four
 
