@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from referral.accounts.models import User, UserSession
 from referral.extensions import db
@@ -37,14 +41,67 @@ def _expired(row: UserSession, now: datetime) -> bool:
     )
 
 
+# --- values read with the session ------------------------------------------------------------
+#
+# Every logged-in page also asks something about its user (the bell's unread count). Other
+# packages register such a question here as a scalar subquery on the user's id, and it is read
+# in the session's own statement: one statement where there was one per question, without this
+# package importing theirs. The values hold for the request that read them (``session_value``).
+
+SessionColumn = Callable[[Any], ColumnElement[Any]]
+_COLUMNS: dict[str, SessionColumn] = {}
+_VALUES = "_session_values"  # on flask.g: (user id, {name: value})
+
+
+def register_session_column(name: str) -> Callable[[SessionColumn], SessionColumn]:
+    """Read ``build(User.id)`` (a scalar subquery correlated on the user) with every session."""
+
+    def decorator(build: SessionColumn) -> SessionColumn:
+        if name in _COLUMNS:
+            raise RuntimeError(f"session column {name!r} is already registered")
+        _COLUMNS[name] = build
+        _columns.cache_clear()
+        return build
+
+    return decorator
+
+
+@lru_cache(maxsize=1)
+def _columns() -> tuple[tuple[str, ...], tuple[ColumnElement[Any], ...]]:
+    names = tuple(_COLUMNS)
+    return names, tuple(_COLUMNS[n](User.id).label(f"session_{n}") for n in names)
+
+
+def session_value(name: str, user_id: int) -> Any | None:
+    """The value of a registered column read with this request's session of ``user_id``; None
+    when it was not read that way (no session load in this request, or ``forget_session_value``
+    after a change), so the caller asks the database itself."""
+    if not has_app_context():
+        return None
+    held = g.get(_VALUES)
+    if held is None or held[0] != user_id:
+        return None
+    return held[1].get(name)
+
+
+def forget_session_value(name: str) -> None:
+    """A change in this request made the value stale (e.g. notifications marked read)."""
+    if has_app_context():
+        held = g.get(_VALUES)
+        if held is not None:
+            held[1].pop(name, None)
+
+
 def load_session_user(token: str | None) -> User | None:
     """The user behind a live session token, or None (revoked, idle, too old, deactivated)."""
     if not token:
         return None
-    # One query for the session, its user, the user's agency and regions (every request makes
-    # it): the user is then in the identity map for the get() below.
+    # One query for the session, its user, the user's agency and regions and the registered
+    # per-request values (every request makes it): the user is then in the identity map for the
+    # get() below.
+    names, columns = _columns()
     found = db.session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
+        select(UserSession, User, *columns).join(User, User.id == UserSession.user_id)
         .options(joinedload(User.regions))
         .where(UserSession.token_hash == token_hash(token))
     ).unique().first()
@@ -62,6 +119,8 @@ def load_session_user(token: str | None) -> User | None:
     if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
         row.last_seen_at = now
         db.session.commit()
+    if has_app_context():
+        setattr(g, _VALUES, (user.id, dict(zip(names, found[2:], strict=True))))
     return user
 
 

@@ -107,12 +107,30 @@ def register_category_source(source: CategorySource) -> CategorySource:
     return source
 
 
+def reads_every_category(actor: Actor, case: Case) -> bool:
+    """Owners, the region's coordinators and system actors read all of a case, with no query."""
+    if actor.is_system or case.owner_agency_id == actor.agency_id:
+        return True
+    return actor.role == Role.COORDINATOR and case.region_code in actor.region_ids
+
+
+def reads_every_category_sql(actor: Actor) -> ColumnElement[bool]:
+    """``reads_every_category`` as SQL over ``cases``, for a statement that reads a case's
+    people with the case only when the actor may read them (cases.service.open_case_page)."""
+    if actor.is_system:
+        return true()
+    branches: list[ColumnElement[bool]] = []
+    if actor.agency_id is not None:
+        branches.append(Case.owner_agency_id == actor.agency_id)
+    if actor.role == Role.COORDINATOR and actor.region_ids:
+        branches.append(Case.region_code.in_(sorted(actor.region_ids)))
+    return or_(*branches) if branches else false()
+
+
 def visible_categories(actor: Actor, case: Case) -> frozenset[str]:
     """The data categories of a (visible) case that ``actor`` may read."""
     full = frozenset(DATA_CATEGORIES)
-    if actor.is_system or case.owner_agency_id == actor.agency_id:
-        return full
-    if actor.role == Role.COORDINATOR and case.region_code in actor.region_ids:
+    if reads_every_category(actor, case):
         return full
     found: set[str] = set()
     with acting_as(actor):

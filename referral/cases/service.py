@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, func, insert, or_, select, update
+from sqlalchemy import Select, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -37,7 +37,12 @@ from referral.cases.models import (
     ParticipantRole,
     TimelineEntry,
 )
-from referral.cases.scope import DATA_CATEGORIES, visible_categories
+from referral.cases.scope import (
+    DATA_CATEGORIES,
+    reads_every_category,
+    reads_every_category_sql,
+    visible_categories,
+)
 from referral.errors import DomainError, IllegalTransition, NotVisible, StaleEdit
 from referral.events.service import emit
 from referral.extensions import db
@@ -93,12 +98,20 @@ def load_case(actor: Actor, case_id: int) -> Case:
         if found is not None:
             return found
     with acting_as(actor):
-        case = db.session.execute(
-            select(Case).where(Case.id == case_id)
+        case = db.session.execute(_case_query(case_id)).scalar_one_or_none()
+    return _checked(actor, case_id, case)
+
+
+def _case_query(case_id: int) -> Select[Any]:
+    return (select(Case).where(Case.id == case_id)
             .options(joinedload(Case.region), joinedload(Case.district),
                      joinedload(Case.owner_agency))
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
+            .execution_options(populate_existing=True))
+
+
+def _checked(actor: Actor, case_id: int, case: Case | None) -> Case:
+    """NotVisible unless the scoped read found the case and the role reads cases; remembered
+    for the rest of the transaction (``load_case``)."""
     if case is None or not role_can(actor.role, Permission.CASE_READ):
         raise NotVisible("case", case_id)
     _loaded_cases.entries()[(actor, case_id)] = case
@@ -111,6 +124,34 @@ def get_case_for(actor: Actor, case_id: int) -> Case:
     case = load_case(actor, case_id)
     audit.record("case.view", object_type="case", object_id=case.id)
     return case
+
+
+@scoped
+def open_case_page(actor: Actor, case_id: int) -> tuple[Case, list[CaseParticipant]]:
+    """The case page's case (audited "case.view", else NotVisible) and the people it shows.
+
+    An owner or coordinator of the region reads every category, so the people come with the case
+    in one statement: the join on them carries that condition (``reads_every_category_sql``)
+    beside the scope, so a person's details are never read for someone who may not see them.
+    Anyone else (an agency the case is shared with) gets them from ``list_participants`` once
+    their categories include identity and contact details; without them, no one.
+    """
+    with acting_as(actor):
+        rows = db.session.execute(
+            _case_query(case_id)
+            .add_columns(CaseParticipant)
+            .outerjoin(CaseParticipant, and_(CaseParticipant.case_id == Case.id,
+                                             reads_every_category_sql(actor)))
+            .options(joinedload(CaseParticipant.safe_contact))
+            .order_by(CaseParticipant.id)
+        ).all()
+    case = _checked(actor, case_id, rows[0][0] if rows else None)
+    audit.record("case.view", object_type="case", object_id=case.id)
+    if reads_every_category(actor, case):
+        return case, _in_page_order([p for _c, p in rows if p is not None])
+    if "identity_contact" not in visible_categories(actor, case):
+        return case, []
+    return case, list_participants(actor, case_id)
 
 
 @scoped
@@ -395,15 +436,22 @@ def list_participants(actor: Actor, case_id: int, *, roles: tuple[str, ...] = ()
     """People of a visible case (NotVisible otherwise), survivors first. Not audited on its own:
     callers show them on a page whose view is audited."""
     case = load_case(actor, case_id)
-    order = {r.value: i for i, r in enumerate(ParticipantRole)}
     with acting_as(actor):
-        query = select(CaseParticipant).where(CaseParticipant.case_id == case.id)
+        # The safe contact is joined in: pages show it for each survivor (one lazy query each).
+        query = (select(CaseParticipant).where(CaseParticipant.case_id == case.id)
+                 .options(joinedload(CaseParticipant.safe_contact)))
         if roles:
             query = query.where(CaseParticipant.role.in_(roles))
         rows = list(db.session.execute(query.order_by(CaseParticipant.id)).unique().scalars())
     categories = visible_categories(actor, case)
     if "children" not in categories:
         rows = [p for p in rows if p.role != ParticipantRole.CHILD]
+    return _in_page_order(rows)
+
+
+def _in_page_order(rows: list[CaseParticipant]) -> list[CaseParticipant]:
+    """Survivors first, then by role; in a role, in the order they were added."""
+    order = {r.value: i for i, r in enumerate(ParticipantRole)}
     return sorted(rows, key=lambda p: order.get(p.role, 99))
 
 

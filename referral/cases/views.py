@@ -217,12 +217,11 @@ def new() -> str | Response:
 @require(Permission.CASE_READ)
 def detail(case_id: int) -> str:
     actor = current_actor()
-    case = cases.get_case_for(actor, case_id)
+    case, participants = cases.open_case_page(actor, case_id)
     categories = visible_categories(actor, case)
-    context: dict[str, Any] = {"case": case, "categories": categories}
-    context["participants"] = (cases.list_participants(actor, case.id)
-                               if "identity_contact" in categories else [])
-    # The heading's safe-contact box: the survivors already read (people.safe_contacts_for_case).
+    context: dict[str, Any] = {"case": case, "categories": categories,
+                               "participants": participants}
+    # The heading's safe-contact box: the survivors already read, with their safe contact.
     context["survivors"] = [p for p in context["participants"]
                             if p.role == ParticipantRole.SURVIVOR]
     if "incident_details" in categories:

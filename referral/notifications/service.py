@@ -7,9 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.scope import Actor
+from referral.accounts.sessions import forget_session_value, register_session_column, session_value
 from referral.bulk import insert_rows
 from referral.errors import NotVisible
 from referral.events.models import OutboxEvent
@@ -62,12 +65,49 @@ def fan_out_many(events: Sequence[OutboxEvent]) -> None:
         log.exception("in-app fan-out of %d events deferred to the sweep", len(events))
 
 
+def _unread(user_id: Any) -> tuple[ColumnElement[bool], ...]:
+    return Notification.user_id == user_id, Notification.read_at.is_(None)
+
+
 def unread_count(user_id: int) -> int:
     """One indexed COUNT for the bell on every page."""
     return db.session.execute(
-        select(func.count()).select_from(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        select(func.count()).select_from(Notification).where(*_unread(user_id))
     ).scalar_one()
+
+
+UNREAD = "unread_notifications"
+
+
+@register_session_column(UNREAD)
+def _unread_with_session(user_id: Any) -> ColumnElement[int]:
+    """The bell's count, read in the session's statement on every logged-in page."""
+    return (select(func.count()).select_from(Notification).where(*_unread(user_id))
+            .scalar_subquery())
+
+
+def bell_count(user_id: int) -> int:
+    """The bell: the count read with this request's session, else (not read that way, or
+    notifications written since in this request) one COUNT now."""
+    found = session_value(UNREAD, user_id)
+    return unread_count(user_id) if found is None else int(found)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _written_by_statement(state: ORMExecuteState) -> None:
+    """An INSERT/UPDATE/DELETE on notifications (mark read, fan-out) makes the count stale."""
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) == Notification.__tablename__:
+        forget_session_value(UNREAD)
+
+
+@event.listens_for(Session, "after_flush")
+def _written_by_flush(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, Notification)
+           for obj in (*session.new, *session.dirty, *session.deleted)):
+        forget_session_value(UNREAD)
 
 
 def list_notifications_for(actor: Actor, *, before_id: int | None = None,

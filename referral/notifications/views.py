@@ -26,10 +26,10 @@ add_nav("notifications.system_health", _l("System health"), Permission.SYSTEM_HE
 
 @bp.app_context_processor
 def _bell() -> dict[str, object]:
-    """One COUNT per page, only for a logged-in user."""
+    """The count read with the session (no statement of its own), only for a logged-in user."""
     if not current_user.is_authenticated:
         return {}
-    return {"unread_notifications": service.unread_count(current_user.id)}
+    return {"unread_notifications": service.bell_count(current_user.id)}
 
 
 def _line(note: object) -> dict[str, object]:

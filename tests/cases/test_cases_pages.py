@@ -214,3 +214,68 @@ def test_under_the_count_cap_the_total_is_exact(world, client):
     html = client.get("/cases?page=9").get_data(True)
     assert "30 cases" in html and "More than" not in html
     assert "Page 2 of 2" in html  # a page past the end shows the last one
+
+
+def _case_page_statements(client, app, case_id):
+    """The SQL statements of one case page (transaction control left out)."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = client.get(f"/cases/{case_id}")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert page.status_code == 200
+    return [s for s in seen if s.split(" ", 1)[0] in ("SELECT", "INSERT", "UPDATE", "WITH")]
+
+
+def test_the_case_page_makes_the_same_few_statements_however_full_the_case(world, client, app):
+    """No statement per survivor (safe contact) or per measure (breaches): a case with three
+    survivors and three measures of two breaches each costs what a case with one of each does,
+    and at most the session (with the bell), the case with its people, its six lists, and the
+    audit of the view."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from referral.cases import measures, people
+
+    police = actor(world["officer"])
+
+    def case_with(survivors: int, measure_count: int, breaches: int) -> int:
+        case = f.open_case(police)
+        for i in range(survivors):
+            survivor = f.add_person(police, case, people.PersonInput(
+                surname=f"Testova{i}", given_name="Aigul", sex="female",
+                birth_date=date(1980 + i, 1, 1)), "survivor")
+            people.save_safe_contact(police, survivor.id, people.SafeContactInput(
+                safe_phone="+7 700 000 0000", code_word=f"word{i}"), expected_version=None)
+        f.add_person(police, case, f.OFFENDER, "alleged_offender")
+        for _m in range(measure_count):
+            measure = measures.issue_measure(police, case.id, measures.MeasureInput(
+                measure_type="protective_order", starts_on=datetime.now(UTC).date()))
+            for b in range(breaches):
+                measures.record_breach(police, measure.id, description=f"breach {b}",
+                                       occurred_at=datetime.now(UTC) - timedelta(hours=b + 1))
+        db.session.commit()
+        return case.id
+
+    small, full = case_with(1, 1, 1), case_with(3, 3, 2)
+    login(client, world["officer"])
+    client.get("/")  # the first page after login records the session's use
+    counts = {}
+    for case_id in (small, full):
+        statements = _case_page_statements(client, app, case_id)
+        assert not [s for s in statements if s.startswith(("SELECT safe_contacts",
+                                                           "SELECT measure_breaches"))]
+        counts[case_id] = statements
+    assert len(counts[small]) == len(counts[full])
+    page = client.get(f"/cases/{full}").get_data(True)
+    assert page.count("Safe contact for") == 3 and page.count("breach 1") == 3
+    audit = [s for s in counts[full] if "audit_events" in s or "advisory" in s]
+    assert len(counts[full]) - len(audit) <= 8, "\n".join(counts[full])

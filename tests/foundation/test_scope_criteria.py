@@ -21,6 +21,7 @@ from referral.access.permissions import Role
 from referral.access.scope import Actor, acting_as, scoped_models, system_actor
 from referral.accounts.models import User
 from referral.cases import incidents, measures, notes, people, risk
+from referral.cases import service as cases
 from referral.cases.models import (
     Case,
     CaseNote,
@@ -297,3 +298,93 @@ def test_a_new_agency_sees_nothing(rich, world):
     with acting_as(actor(stranger)):
         for model in scoped_models():
             assert db.session.execute(select(model.id)).scalars().all() == [], model.__name__
+
+
+# --- the case page's eager loads --------------------------------------------------------------
+
+
+def _sealed_case_id() -> int:
+    with acting_as(system_actor("test: the sealed case")):
+        return db.session.execute(select(Case.id).where(Case.restricted.is_(True))).scalar_one()
+
+
+def test_joined_breaches_and_safe_contacts_are_scoped(rich, world):
+    """The case page joins breaches into the measures and safe contacts into the people; the
+    joined rows keep their own rule: rows of a sealed case hung (wrongly) on the officer's
+    measure and participant are not loaded with them, while the officer's own rows are."""
+    officer = actor(world["officer"])
+    sealed = _sealed_case_id()
+    with acting_as(system_actor("test: rows of a sealed case on an open case's parents")):
+        measure = db.session.execute(select(ProtectiveMeasure).where(
+            ProtectiveMeasure.case_id == rich["case_id"])).scalar_one()
+        child = db.session.execute(select(CaseParticipant).where(
+            CaseParticipant.case_id == rich["case_id"], CaseParticipant.role == "child")
+        ).scalar_one()
+        db.session.add(MeasureBreach(case_id=sealed, measure_id=measure.id,
+                                     occurred_at=datetime.now(UTC), description="sealed",
+                                     recorded_by_id=world["manager"].id))
+        db.session.add(SafeContact(case_id=sealed, participant_id=child.id, code_word="sealed"))
+        db.session.commit()
+    db.session.expunge_all()
+    with _statements() as sql:
+        [found] = measures.list_measures(officer, rich["case_id"])
+        listed = cases.list_participants(officer, rich["case_id"])
+        _case, on_page = cases.open_case_page(officer, rich["case_id"])
+    assert [b.description for b in found.breaches] == ["Came to the flat"]
+    for participants in (listed, on_page):
+        contacts = {p.role: p.safe_contact for p in participants}
+        assert contacts["child"] is None
+        assert contacts["survivor"] is not None and contacts["survivor"].case_id == rich["case_id"]
+    assert not [s for s in sql if s.lstrip().startswith("SELECT safe_contacts")
+                or s.lstrip().startswith("SELECT measure_breaches")]  # no lazy load ran
+
+
+def test_the_case_page_reads_the_people_with_the_case_under_their_rules(rich, world):
+    """One statement for the case and its people; the people, their persons and safe contacts
+    each carry their rule in their join."""
+    officer = actor(world["officer"])
+    db.session.expunge_all()
+    with _statements() as sql:
+        case, participants = cases.open_case_page(officer, rich["case_id"])
+    assert case.id == rich["case_id"]
+    assert [p.role for p in participants] == ["survivor", "child", "alleged_offender"]
+    [read] = [s for s in sql if "FROM cases" in s and "case_participants" in s]
+    joins = read.split("LEFT OUTER JOIN")
+    for table, rule in (("case_participants ON", "scope_case"), ("people AS", "scope_participant"),
+                        ("safe_contacts AS", "scope_case")):
+        [join] = [j for j in joins if j.strip().startswith(table)]
+        assert rule in join, table
+
+
+def test_the_case_page_reads_no_person_for_an_agency_that_may_not(rich, world):
+    """An agency the case is shared with reads people only when its categories include identity
+    and contact details: nothing of them is loaded for one that may read incidents only, and a
+    referral's receiver gets them without the children it was not given."""
+    from referral.cases import access_requests
+
+    incoming, _outgoing = access_requests.list_access_requests(actor(world["manager"]))
+    for request in incoming:
+        if request.case_id == rich["case_id"]:
+            access_requests.decide_access_request(actor(world["manager"]), request.id,
+                                                  grant=True, categories=("incident_details",))
+    db.session.commit()
+    other, crisis = actor(world["other"]), actor(world["crisis"])
+    db.session.expunge_all()
+    case, participants = cases.open_case_page(other, rich["case_id"])
+    assert case.id == rich["case_id"] and participants == []
+    assert not [o for o in db.session.identity_map.values()
+                if isinstance(o, CaseParticipant | SafeContact)]
+    _case, received = cases.open_case_page(crisis, rich["case_id"])
+    assert [p.role for p in received] == ["survivor", "alleged_offender"]
+
+
+def test_reads_every_category_is_the_same_in_python_and_sql(rich, world):
+    from referral.cases.scope import reads_every_category, reads_every_category_sql
+
+    with acting_as(system_actor("test: every case")):
+        every = db.session.execute(select(Case)).scalars().all()
+    for who in [*_actors(world).values(), system_actor("test")]:
+        with acting_as(system_actor("test: the rule alone")):
+            in_sql = set(db.session.execute(
+                select(Case.id).where(reads_every_category_sql(who))).scalars())
+        assert in_sql == {c.id for c in every if reads_every_category(who, c)}, who

@@ -172,3 +172,79 @@ def test_lookups_remembered_in_a_transaction_follow_its_writes(world):
     third = _ping(world, case=case)
     assert db.session.execute(
         select(Notification).where(Notification.event_id == third.id)).scalars().all() == []
+
+
+def test_the_bell_count_is_read_with_the_session_not_on_its_own(client, world, app):
+    """Every logged-in page reads the session; the bell's count comes in that statement."""
+    from sqlalchemy import event
+
+    _ping(world)
+    _ping(world)
+    db.session.commit()
+    login(client, world["crisis"])
+    client.get("/")  # the first page after login records the session's use
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/notifications").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert '<span class="bell-count">2</span>' in page
+    assert not [s for s in seen if s.startswith("SELECT count(*)") and "notifications" in s]
+    [session_read] = [s for s in seen if "FROM user_sessions" in s]
+    assert "FROM notifications" in session_read
+
+
+def test_the_bell_is_fresh_after_notifications_change_in_the_same_request(app, world):
+    """A value read with the session is dropped when the request marks read or writes
+    notifications, so a page rendered afterwards counts again."""
+    from referral.accounts.sessions import load_session_user, start_session
+
+    first, _second = _ping(world), _ping(world)
+    crisis = world["crisis"]
+    token = start_session(crisis)
+    db.session.commit()
+    note_id = db.session.execute(select(Notification.id).where(
+        Notification.event_id == first.id)).scalar_one()
+    with app.test_request_context():
+        assert load_session_user(token).id == crisis.id
+        assert service.bell_count(crisis.id) == 2
+        service.mark_read(actor(crisis), notification_id=note_id)
+        assert service.bell_count(crisis.id) == 1
+    with app.test_request_context():
+        load_session_user(token)
+        assert service.bell_count(crisis.id) == 1
+        _ping(world)  # a fan-out in the request (an INSERT of notification rows)
+        assert service.bell_count(crisis.id) == 2
+    with app.test_request_context():
+        load_session_user(token)
+        service.mark_all_read(actor(crisis))
+        assert service.bell_count(crisis.id) == 0
+    with app.test_request_context():
+        load_session_user(token)
+        assert service.bell_count(crisis.id) == 0
+        elsewhere = _ping(world, receiver=world["other_agency"])  # not for crisis
+        assert service.bell_count(crisis.id) == 0
+        db.session.add(Notification(event_id=elsewhere.id, user_id=crisis.id, channel="in_app",
+                                    kind=TEST_KIND, subject_type="case", subject_id=1,
+                                    reference="X", created_at=utcnow()))
+        db.session.flush()
+        assert service.bell_count(crisis.id) == 1
+    db.session.rollback()
+
+
+def test_the_value_read_with_one_users_session_is_not_given_for_another(app, world):
+    from referral.accounts.sessions import load_session_user, session_value, start_session
+
+    _ping(world)
+    token = start_session(world["crisis"])
+    db.session.commit()
+    with app.test_request_context():
+        load_session_user(token)
+        assert session_value(service.UNREAD, world["crisis"].id) == 1
+        assert session_value(service.UNREAD, world["officer"].id) is None
+        assert service.bell_count(world["officer"].id) == 0
