@@ -40,11 +40,12 @@ class Referral(db.Model):
         Index("ix_referrals_status_deadline", "status", "deadline_at"),
         Index("ix_referrals_receiver_cases", "receiver_agency_id", "status", "case_id"),
         Index("ix_referrals_region_status_deadline", "region_code", "status", "deadline_at"),
-        # Covering on PostgreSQL (migration 0008): coordinator figures read a region-year of
-        # referrals from the index alone.
+        # Covering on PostgreSQL (migrations 0008, 0012): coordinator figures read a
+        # region-year of referrals from the index alone.
         Index("ix_referrals_region_sent", "region_code", "sent_at",
               postgresql_include=["case_id", "receiver_agency_id", "status", "accepted_at",
-                                  "deadline_at", "decline_reason", "outcome", "service_code"]),
+                                  "deadline_at", "decline_reason", "outcome", "service_code",
+                                  "district_id"]),
         Index("ix_referrals_sender_sent", "sender_agency_id", "sent_at"),
         Index("ix_referrals_previous", "previous_referral_id",
               postgresql_where=text("previous_referral_id IS NOT NULL"),
@@ -63,9 +64,10 @@ class Referral(db.Model):
     reference: Mapped[str | None] = mapped_column(String(24), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    # The case's region, copied so that region-wide reading needs no join (migration 0007);
-    # update_case keeps it in step.
+    # The case's region and district, copied so that region-wide reading needs no join
+    # (migrations 0007, 0012); referral/referrals/region_copy.py keeps them in step.
     region_code: Mapped[str] = mapped_column(String(8))
+    district_id: Mapped[int | None] = mapped_column(Integer)
     sender_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     sender_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     receiver_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
