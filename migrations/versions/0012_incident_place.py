@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"  # TEMP for testing; "0011" when merged
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
