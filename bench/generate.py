@@ -406,8 +406,9 @@ CASE_COLUMNS = {
                           "phone", "added_by_id", "added_at", "version"],
     "safe_contacts": ["case_id", "participant_id", "safe_phone", "safe_times", "do_not_contact",
                       "code_word", "instructions", "updated_at", "version"],
-    "incidents": ["id", "case_id", "occurred_at", "place", "reported_by", "survivor_person_id",
-                  "offender_person_id", "physical", "psychological", "gbv_type", "offence_id",
+    "incidents": ["id", "case_id", "region_code", "district_id", "occurred_at", "place",
+                  "reported_by", "survivor_person_id", "offender_person_id", "physical",
+                  "psychological", "gbv_type", "offence_id",
                   "weapon", "children_present", "is_repeat", "recorded_by_id",
                   "recorded_by_agency_id", "created_at", "version"],
     "risk_assessments": ["id", "case_id", "survivor_participant_id", "answers", "score",
@@ -420,7 +421,8 @@ CASE_COLUMNS = {
     "case_timeline": ["case_id", "at", "kind", "category", "object_type", "object_id",
                       "actor_user_id", "actor_agency_id", "data"],
     "referrals": ["id", "reference", "idempotency_key", "case_id", "region_code",
-                  "sender_agency_id", "sender_user_id", "receiver_agency_id", "assignee_user_id",
+                  "district_id", "sender_agency_id", "sender_user_id", "receiver_agency_id",
+                  "assignee_user_id",
                   "accepted_by_id", "service_code", "subject", "subject_participant_id",
                   "urgency", "risk_level",
                   "reason", "status", "sent_at", "deadline_at", "accepted_at",
@@ -536,7 +538,8 @@ def write_cases(world: World, sink: Sink, lo: int, hi: int, worker: int) -> dict
             if k:
                 occurred = min(occurred + rng.uniform(5 * DAY, 200 * DAY), anchor - HOUR)
             w["incidents"].add(
-                world.inc_first[i] + k, case_id, at(occurred), "home",
+                world.inc_first[i] + k, case_id, codes[r_index], world.district[i],
+                at(occurred), "home",
                 rng.choice(("police_call", "hotline_102", "self", "neighbour", "health")),
                 surv_pid, off_pid or None, rng.random() < 0.6, True,
                 rng.choice(("physical_assault", "psychological_abuse", "denial_of_resources")),
@@ -647,7 +650,7 @@ def _referral(world: World, w: dict[str, Writer], rng: random.Random, i: int, k:
     reference = f"R-{dt(sent).year}-{ref_id:06d}"
     w["referrals"].add(
         ref_id, reference, f"bench-{ref_id}", i + 1, world.regions[world.region[i]]["code"],
-        owner, sender_user, receiver,
+        world.district[i], owner, sender_user, receiver,
         assignee if reached else None, assignee if reached else None, service, subject,
         offender_part if subject == "offender" else survivor_part, urgency, level,
         "Synthetic reason for the referral.", status, dt(sent), dt(deadline),

@@ -191,7 +191,7 @@ def test_0008_covering_indexes_up_and_down(scratch_postgres: str) -> None:
     with app.app_context():
         from referral.extensions import db
 
-        upgrade()
+        upgrade(revision="0008")
         found = definitions()
         assert found["ix_referrals_region_sent"].endswith(
             "(region_code, sent_at) INCLUDE (case_id, receiver_agency_id, status, accepted_at, "
@@ -302,5 +302,76 @@ def test_0011_marks_the_referrals_of_closed_cases_and_follows_later_changes(
         assert "ix_referrals_region_overdue" not in _index_names("referrals")
         with db.engine.begin() as conn:  # the cases table still updates without the trigger
             conn.execute(text("UPDATE cases SET status = 'closed' WHERE id = 2"))
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0013_copies_each_case_place_onto_its_incidents_and_referrals(tmp_path: Path) -> None:
+    path = tmp_path / "data.sqlite"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade(revision="0012")
+        db.engine.dispose()
+        raw = sqlite3.connect(path)  # foreign keys off: only these rows matter here
+        with raw:
+            _insert_minimal(raw, "cases", {"id": 1, "region_code": "KZ-75", "district_id": 7,
+                                           "reference": "a"})
+            _insert_minimal(raw, "cases", {"id": 2, "region_code": "KZ-43", "district_id": None,
+                                           "reference": "b"})
+            for row_id, case_id in ((10, 1), (11, 2), (12, 2)):
+                _insert_minimal(raw, "incidents", {"id": row_id, "case_id": case_id})
+                _insert_minimal(raw, "referrals", {"id": row_id, "case_id": case_id,
+                                                   "region_code": "KZ-00",
+                                                   "idempotency_key": f"k{row_id}"})
+        raw.close()
+        upgrade()
+        with db.engine.connect() as conn:
+            incidents = {r.id: (r.region_code, r.district_id) for r in conn.execute(text(
+                "SELECT id, region_code, district_id FROM incidents"))}
+            referrals = {r.id: (r.region_code, r.district_id) for r in conn.execute(text(
+                "SELECT id, region_code, district_id FROM referrals"))}
+        assert incidents == {10: ("KZ-75", 7), 11: ("KZ-43", None), 12: ("KZ-43", None)}
+        # the referral's region is 0007's copy, left as it was; the district is new
+        assert referrals == {10: ("KZ-00", 7), 11: ("KZ-00", None), 12: ("KZ-00", None)}
+        assert "ix_incidents_region_occurred" in _index_names("incidents")
+        downgrade(revision="0012")
+        assert "ix_incidents_region_occurred" not in _index_names("incidents")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM incidents")).scalar() == 3
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_0013_covering_indexes_up_and_down(scratch_postgres: str) -> None:
+    app = create_app(base_config(scratch_postgres))
+
+    def definitions() -> dict[str, str]:
+        from referral.extensions import db
+
+        with db.engine.connect() as conn:
+            return dict(conn.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
+                "('ix_referrals_region_sent', 'ix_incidents_region_occurred')")).all())
+
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade()
+        found = definitions()
+        assert found["ix_referrals_region_sent"].endswith(
+            "(region_code, sent_at) INCLUDE (case_id, receiver_agency_id, status, accepted_at, "
+            "deadline_at, decline_reason, outcome, service_code, district_id)")
+        assert found["ix_incidents_region_occurred"].endswith(
+            "(region_code, occurred_at) INCLUDE (district_id, case_id, physical, psychological, "
+            "sexual, economic, offence_id)")
+        downgrade(revision="0012")
+        found = definitions()
+        assert found["ix_referrals_region_sent"].endswith("outcome, service_code)")
+        assert "ix_incidents_region_occurred" not in found
+        upgrade()
+        _assert_models_match(app)
         db.session.remove()
         db.engine.dispose()

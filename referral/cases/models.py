@@ -302,10 +302,19 @@ class Incident(db.Model):
     __table_args__ = (
         Index("ix_incidents_survivor_when", "survivor_person_id", "occurred_at"),
         Index("ix_incidents_offender_when", "offender_person_id", "occurred_at"),
+        # A region's incidents by time with everything the coordinator's export counts, from
+        # the index alone on PostgreSQL (migration 0013).
+        Index("ix_incidents_region_occurred", "region_code", "occurred_at",
+              postgresql_include=["district_id", "case_id", "physical", "psychological",
+                                  "sexual", "economic", "offence_id"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    # The case's region and district, copied so that region-wide counting needs no join
+    # (migration 0013); referral/referrals/region_copy.py keeps them in step.
+    region_code: Mapped[str] = mapped_column(String(8))
+    district_id: Mapped[int | None] = mapped_column(Integer)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     place: Mapped[str] = mapped_column(String(300), default="")
     reported_by: Mapped[str] = mapped_column(String(20))

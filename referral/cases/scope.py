@@ -198,9 +198,30 @@ def scope_via_case(model: type) -> None:
 # --- rules for the case's own child records (people, incidents, risk, measures, notes, …) --------
 
 
-for _model in (CaseParticipant, SafeContact, Incident, RiskAssessment, ProtectiveMeasure,
+for _model in (CaseParticipant, SafeContact, RiskAssessment, ProtectiveMeasure,
                MeasureBreach, CaseNote, CaseNoteRevision, TimelineEntry):
     scope_via_case(_model)
+
+
+@register_scope(Incident)
+def incident_visible(actor: Actor) -> ColumnElement[bool]:
+    """Visible exactly when its case is (as the other child records).
+
+    For coordinators the same rule over the incident's copy of its case's region (kept in step,
+    referral/referrals/region_copy.py): open incidents of their regions, and those of restricted
+    cases they are named on. The statistics export counts a region-year of incidents; checking
+    each one's case by id was 7,000 to 19,000 index probes a region (docs/performance.md).
+    """
+    if actor.role == Role.COORDINATOR and actor.region_ids and actor.user_id is not None:
+        members = CaseMember.__table__
+        named_sealed = (select(members.c.case_id)
+                        .join(_cases, _cases.c.id == members.c.case_id)
+                        .where(members.c.user_id == actor.user_id, _cases.c.restricted))
+        return or_(and_(Incident.region_code.in_(sorted(actor.region_ids)),
+                        Incident.case_id.not_in(sealed_case_ids())),
+                   Incident.case_id.in_(named_sealed))
+    return case_visible_exists(Incident.case_id, actor)
+
 
 _participants = CaseParticipant.__table__
 _requests = AccessRequest.__table__

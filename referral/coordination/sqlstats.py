@@ -17,6 +17,7 @@ from sqlalchemy import (
     ARRAY,
     ColumnElement,
     Float,
+    and_,
     bindparam,
     case,
     func,
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.postgresql import INTERVAL, TIMESTAMP
 from referral.cases.scope import sealed_case_ids
 from referral.coordination import stats
 from referral.extensions import db
+from referral.models_base import UTCDateTime
 
 # percentile_disc(f) is the value of rank ceil(f × n) (at least 1): 0.5 gives the lower middle
 # value and 0.9 the nearest-rank 90th percentile, as stats.py defines them. UPPER_MIDDLE gives
@@ -77,6 +79,19 @@ def periods(first: datetime, last: datetime, granularity: str, zone: ZoneInfo) -
                                                       zone), granularity)
     instants = [datetime.combine(s, time.min, zone).astimezone(UTC) for s in starts]
     return Periods(granularity, starts, instants)
+
+
+def within(column: ColumnElement[datetime], first: datetime,
+           last: datetime) -> ColumnElement[bool]:
+    """``first <= column < last``, the bounds written into the statement on PostgreSQL.
+
+    As parameters, the driver's prepared (reused) statement is planned for any range, as if a
+    region-year held a hundred incidents: PostgreSQL then sorted 7,000 rows to group them where
+    it hashes them for the actual year (12 instead of 9 ms for the export's incidents).
+    """
+    literal = in_database()
+    return and_(column >= bindparam(None, first, type_=UTCDateTime(), literal_execute=literal),
+                column < bindparam(None, last, type_=UTCDateTime(), literal_execute=literal))
 
 
 def not_sealed(case_id: ColumnElement[int]) -> ColumnElement[bool]:

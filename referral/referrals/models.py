@@ -41,11 +41,12 @@ class Referral(db.Model):
         Index("ix_referrals_status_deadline", "status", "deadline_at"),
         Index("ix_referrals_receiver_cases", "receiver_agency_id", "status", "case_id"),
         Index("ix_referrals_region_status_deadline", "region_code", "status", "deadline_at"),
-        # Covering on PostgreSQL (migration 0008): coordinator figures read a region-year of
-        # referrals from the index alone.
+        # Covering on PostgreSQL (migrations 0008, 0013): coordinator figures read a
+        # region-year of referrals from the index alone.
         Index("ix_referrals_region_sent", "region_code", "sent_at",
               postgresql_include=["case_id", "receiver_agency_id", "status", "accepted_at",
-                                  "deadline_at", "decline_reason", "outcome", "service_code"]),
+                                  "deadline_at", "decline_reason", "outcome", "service_code",
+                                  "district_id"]),
         Index("ix_referrals_sender_sent", "sender_agency_id", "sent_at"),
         Index("ix_referrals_previous", "previous_referral_id",
               postgresql_where=text("previous_referral_id IS NOT NULL"),
@@ -74,9 +75,10 @@ class Referral(db.Model):
     reference: Mapped[str | None] = mapped_column(String(24), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    # The case's region, copied so that region-wide reading needs no join (migration 0007);
-    # update_case keeps it in step.
+    # The case's region and district, copied so that region-wide reading needs no join
+    # (migrations 0007, 0013); referral/referrals/region_copy.py keeps them in step.
     region_code: Mapped[str] = mapped_column(String(8))
+    district_id: Mapped[int | None] = mapped_column(Integer)
     # Whether the case is closed, copied for the same reason (migration 0011): a decade leaves
     # thousands of expired referrals per region on closed cases, which the overdue review must
     # not read to find the few on open ones. A database trigger on cases keeps it in step.

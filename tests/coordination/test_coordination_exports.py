@@ -113,3 +113,39 @@ def test_export_is_audited_and_scoped(data):
 def test_formula_like_names_are_neutralised():
     row = service.ExportRow("cases", "KZ-75", "=HYPERLINK(1)", "2026-03", "risk_level", "high", 9)
     assert row.cells()[2] == "'=HYPERLINK(1)"
+
+
+def test_csv_lines_are_the_csv_module_lines_of_the_cells():
+    names = ['North, "old" town', "=SUM(A1)", "", "Line\nbreak", "-5", "@x", " lead", "plain",
+             "Tab\tinside", 'say "hi"']
+    rows = [service.ExportRow("incidents", "KZ-75", name, "2026-03", "offence_article", value, n)
+            for n, (name, value) in enumerate(zip(names, reversed(names), strict=True))]
+    expected = io.StringIO()
+    csv.writer(expected).writerows([list(service.HEADER), *(row.cells() for row in rows)])
+    assert "".join(service.stream_csv(rows, block=3)) == expected.getvalue()
+    assert "".join(service.stream_csv([])) == expected.getvalue().splitlines(keepends=True)[0]
+
+
+def test_incidents_and_referrals_count_where_their_case_is_now(world):
+    """Counted by the copy of the case's place they carry: an incident of a case opened in an
+    earlier year counts in its period, a case that moved district takes its rows along, and a
+    restricted case stays out even for a coordinator named on it."""
+    w = world
+    officer, police = w["officer"], w["police"]
+    west, east = make_district("KZ-75", "West"), make_district("KZ-75", "East")
+    old = make_case(police, officer, district=west, created_at=datetime(2024, 5, 1, tzinfo=UTC))
+    make_incident(old, officer, occurred_at=MARCH, sexual=True)
+    crisis = db.session.get(type(police), w["crisis"].agency_id)
+    make_referral(old, officer, crisis, sent_at=MARCH)
+    sealed = make_case(police, officer, district=east, restricted=True,
+                       members=(w["coordinator"],))
+    make_incident(sealed, officer, occurred_at=MARCH)
+    make_referral(sealed, officer, crisis, sent_at=MARCH)
+    old.district_id = east.id
+    db.session.commit()
+    assert [(r.measure, r.district, r.dimension, r.value, r.count) for r in _rows(w)] == [
+        ("incidents", "East", "offence_article", "none", 1),
+        ("incidents", "East", "violence_type", "physical", 1),
+        ("incidents", "East", "violence_type", "sexual", 1),
+        ("referrals", "East", "service", "shelter", 1),
+    ]
