@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from referral.access.permissions import Role
 from referral.access.scope import Actor
@@ -120,3 +124,37 @@ def fresh() -> None:
     """Forget what the test's session holds, to read what a request has committed."""
     db.session.rollback()
     db.session.expire_all()
+
+
+@contextmanager
+def recorded_statements() -> Iterator[list[str]]:
+    """The SQL statements sent while the block runs (for statement-count tests)."""
+    found: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        found.append(sql)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def run_in_threads(target: Callable[[int], None], count: int) -> list[BaseException]:
+    """Run ``target(n)`` for n in range(count) in threads at once; the exceptions they raised."""
+    errors: list[BaseException] = []
+
+    def guarded(n: int) -> None:
+        try:
+            target(n)
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

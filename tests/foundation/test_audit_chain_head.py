@@ -6,20 +6,19 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from referral.access.scope import acting_as, system_actor
 from referral.audit import service as audit
 from referral.audit.verify import HEAD_MISMATCH, canonical_prefix, canonical_values
 from referral.extensions import db
-from tests.fixtures import fresh
+from tests.fixtures import fresh, recorded_statements, run_in_threads
 from tests.foundation.test_foundation_audit import _events, triggers_dropped
 
 AWKWARD: list[dict[str, Any] | None] = [
@@ -34,20 +33,6 @@ AWKWARD: list[dict[str, Any] | None] = [
 def _head() -> tuple[str, str] | None:
     row = db.session.execute(text("SELECT prev_hash, row_hash FROM audit_chain_head")).first()
     return None if row is None else tuple(row)
-
-
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    found: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        found.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield found
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 @pytest.mark.parametrize("details", AWKWARD)
@@ -79,7 +64,7 @@ def test_the_database_hashes_awkward_rows_as_compute_hash_does(ctx):
 
 @pytest.mark.postgres
 def test_one_record_is_one_statement_on_postgres(ctx):
-    with acting_as(system_actor("test")), _statements() as found:
+    with acting_as(system_actor("test")), recorded_statements() as found:
         audit.record("test.counted", object_type="case", object_id=1, details={"n": 1})
     assert len(found) == 1
     assert found[0].lstrip().startswith("WITH head AS")
@@ -90,7 +75,7 @@ def test_one_record_is_one_statement_on_postgres(ctx):
 def test_record_many_after_record_reuses_the_head_it_holds(ctx):
     with acting_as(system_actor("test")):
         audit.record("test.single")
-        with _statements() as found:
+        with recorded_statements() as found:
             audit.record_many([audit.AuditEntry("test.batch", object_id=n, details={"n": n})
                                for n in range(3)])
         audit.record("test.single")
@@ -291,29 +276,19 @@ def test_a_second_writer_waits_for_the_first_ones_commit(app, ctx):
 
 @pytest.mark.postgres
 def test_concurrent_record_and_record_many_keep_one_chain(app, ctx):
-    errors: list[BaseException] = []
-
     def writer(n: int) -> None:
-        try:
-            with app.app_context(), acting_as(system_actor("test writer")):
-                for i in range(8):
-                    if (n + i) % 2:
-                        audit.record("test.one", object_id=f"{n}-{i}")
-                    else:
-                        audit.record_many([audit.AuditEntry("test.many", object_id=f"{n}-{i}-{k}")
-                                           for k in range(3)])
-                    audit.record("test.one", object_id=f"{n}-{i}-after")
-                    db.session.commit()
-                db.session.remove()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        with app.app_context(), acting_as(system_actor("test writer")):
+            for i in range(8):
+                if (n + i) % 2:
+                    audit.record("test.one", object_id=f"{n}-{i}")
+                else:
+                    audit.record_many([audit.AuditEntry("test.many", object_id=f"{n}-{i}-{k}")
+                                       for k in range(3)])
+                audit.record("test.one", object_id=f"{n}-{i}-after")
+                db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_threads(writer, 4) == []
     fresh()
     report = audit.verify_chain()
     assert report.ok and report.rows_checked == 4 * (4 * 1 + 4 * 3 + 8)

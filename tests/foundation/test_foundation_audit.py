@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import threading
 from contextlib import contextmanager
 
 import pytest
@@ -15,7 +14,7 @@ from referral.audit import service as audit
 from referral.audit.models import AuditEvent
 from referral.extensions import db
 from referral.paths import PROJECT_ROOT
-from tests.fixtures import actor, fresh, login
+from tests.fixtures import actor, fresh, login, run_in_threads
 from tests.foundation.factories import without_csrf_tokens
 
 
@@ -239,24 +238,14 @@ def test_audit_viewer_pages_through_older_events(ctx, client, world):
 
 @pytest.mark.postgres
 def test_concurrent_writers_keep_one_chain_on_postgres(app, ctx):
-    errors: list[BaseException] = []
-
     def writer(n: int) -> None:
-        try:
-            with app.app_context(), acting_as(system_actor("test writer")):
-                for i in range(15):
-                    audit.record("test.concurrent", object_id=f"{n}-{i}")
-                    db.session.commit()
-                db.session.remove()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        with app.app_context(), acting_as(system_actor("test writer")):
+            for i in range(15):
+                audit.record("test.concurrent", object_id=f"{n}-{i}")
+                db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert run_in_threads(writer, 4) == []
     report = audit.verify_chain()
     assert report.ok and report.rows_checked == 60
 

@@ -6,13 +6,11 @@ stay scoped. Runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import selectinload, with_loader_criteria
 
 from referral.access import scope
@@ -40,7 +38,7 @@ from referral.extensions import db
 from referral.referrals import service as referrals
 from referral.referrals.models import Referral, ReferralConsent
 from tests.cases import factories as cf
-from tests.fixtures import actor, make_agency, make_user
+from tests.fixtures import actor, make_agency, make_user, recorded_statements
 from tests.referrals.factories import consent, send
 
 
@@ -190,20 +188,6 @@ def test_every_scoped_model_gives_each_actor_its_own_rows_in_turn(rich, world):
 # --- relationship loads ---------------------------------------------------------------------------
 
 
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    found: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        found.append(sql)
-
-    event.listen(db.engine, "before_cursor_execute", record)
-    try:
-        yield found
-    finally:
-        event.remove(db.engine, "before_cursor_execute", record)
-
-
 def _seal(case_id: int) -> None:
     """Restrict a case behind the loaded objects' backs (no one in the test is named on it)."""
     with acting_as(system_actor("test: seal")):
@@ -247,7 +231,7 @@ def test_a_lazy_load_before_sealing_finds_the_rows(rich, world):
 
 
 def test_selectin_loads_are_scoped(rich, world):
-    with acting_as(actor(world["officer"])), _statements() as sql:
+    with acting_as(actor(world["officer"])), recorded_statements() as sql:
         measures_ = db.session.execute(
             select(ProtectiveMeasure).options(selectinload(ProtectiveMeasure.breaches))
         ).scalars().all()
@@ -258,7 +242,7 @@ def test_selectin_loads_are_scoped(rich, world):
 
 def test_joined_loads_are_scoped(rich, world):
     """A participant's person is joined in (lazy="joined"): the person rule joins in too."""
-    with acting_as(actor(world["officer"])), _statements() as sql:
+    with acting_as(actor(world["officer"])), recorded_statements() as sql:
         found = db.session.execute(select(CaseParticipant)).unique().scalars().all()
         assert {p.person.surname for p in found}
     assert len(sql) == 1 and "scope_participant" in sql[0]
@@ -326,7 +310,7 @@ def test_joined_breaches_and_safe_contacts_are_scoped(rich, world):
         db.session.add(SafeContact(case_id=sealed, participant_id=child.id, code_word="sealed"))
         db.session.commit()
     db.session.expunge_all()
-    with _statements() as sql:
+    with recorded_statements() as sql:
         [found] = measures.list_measures(officer, rich["case_id"])
         listed = cases.list_participants(officer, rich["case_id"])
         _case, on_page = cases.open_case_page(officer, rich["case_id"])
@@ -344,7 +328,7 @@ def test_the_case_page_reads_the_people_with_the_case_under_their_rules(rich, wo
     each carry their rule in their join."""
     officer = actor(world["officer"])
     db.session.expunge_all()
-    with _statements() as sql:
+    with recorded_statements() as sql:
         case, participants = cases.open_case_page(officer, rich["case_id"])
     assert case.id == rich["case_id"]
     assert [p.role for p in participants] == ["survivor", "child", "alleged_offender"]
