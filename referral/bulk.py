@@ -10,6 +10,7 @@ them with ``unnest``: one statement, whatever the number of rows, inserted in th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         session.execute(insert(table), list(rows))
         return
     names = list(rows[0])
-    serialize = session.get_bind().dialect._json_serializer or _default_json  # type: ignore[attr-defined]
+    serialize = session.get_bind().dialect._json_serializer or json.dumps  # type: ignore[attr-defined]
     arrays, as_json = [], []
     for position, name in enumerate(names):
         array_type, is_json = _array_type(table.c[name].type)
@@ -51,9 +52,3 @@ def insert_rows(table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     selected = [cast(unpacked.c[name], table.c[name].type) if is_json else unpacked.c[name]
                 for name, is_json in zip(names, as_json, strict=True)]
     session.execute(insert(table).from_select(names, select(*selected)))
-
-
-def _default_json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)

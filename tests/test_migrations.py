@@ -176,17 +176,22 @@ def test_0008_adds_and_removes_the_case_index_keeping_rows(tmp_path: Path) -> No
         db.engine.dispose()
 
 
+def _index_definitions(*names: str) -> dict[str, str]:
+    """PostgreSQL's definition of each named index that exists."""
+    from referral.extensions import db
+
+    with db.engine.connect() as conn:
+        return dict(conn.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(:names)"),
+            {"names": list(names)}).all())
+
+
 @pytest.mark.postgres
 def test_0008_covering_indexes_up_and_down(scratch_postgres: str) -> None:
     app = create_app(base_config(scratch_postgres))
 
     def definitions() -> dict[str, str]:
-        from referral.extensions import db
-
-        with db.engine.connect() as conn:
-            return dict(conn.execute(text(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
-                "('ix_referrals_region_sent', 'ix_cases_region_created')")).all())
+        return _index_definitions("ix_referrals_region_sent", "ix_cases_region_created")
 
     with app.app_context():
         from referral.extensions import db
@@ -349,12 +354,7 @@ def test_0013_covering_indexes_up_and_down(scratch_postgres: str) -> None:
     app = create_app(base_config(scratch_postgres))
 
     def definitions() -> dict[str, str]:
-        from referral.extensions import db
-
-        with db.engine.connect() as conn:
-            return dict(conn.execute(text(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN "
-                "('ix_referrals_region_sent', 'ix_incidents_region_occurred')")).all())
+        return _index_definitions("ix_referrals_region_sent", "ix_incidents_region_occurred")
 
     with app.app_context():
         from referral.extensions import db

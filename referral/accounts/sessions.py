@@ -84,6 +84,15 @@ def session_value(name: str, user_id: int) -> Any | None:
     return held[1].get(name)
 
 
+def holds_session_value(name: str) -> bool:
+    """Whether this request holds a value of ``name`` read with its session (cheap: callers
+    check it before looking for a change that would make it stale)."""
+    if not has_app_context():
+        return False
+    held = g.get(_VALUES)
+    return held is not None and name in held[1]
+
+
 def forget_session_value(name: str) -> None:
     """A change in this request made the value stale (e.g. notifications marked read)."""
     if has_app_context():

@@ -95,8 +95,7 @@ def record(
         found = session.execute(statement, values).one()
     row = Recorded(found.id, found.prev_hash, found.row_hash)
     if not postgres:
-        session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(
-            prev_hash=row.prev_hash, row_hash=row.row_hash))
+        _move_head(session, row.prev_hash, row.row_hash)
     _remember_head(row.row_hash)
     return row
 
@@ -145,6 +144,12 @@ def reset_head(connection: Connection | Session) -> None:
     (the benchmark's COPY). Only while no one else writes (or holding the head)."""
     connection.execute(text(_SEED_HEAD + "UPDATE SET prev_hash = excluded.prev_hash, "
                             "row_hash = excluded.row_hash"), {"genesis": GENESIS})
+
+
+def _move_head(session: Session, prev_hash: str, row_hash: str) -> None:
+    """The head to a row written here (SQLite's record, and record_many)."""
+    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(prev_hash=prev_hash,
+                                                                 row_hash=row_hash))
 
 
 def _lock_head(session: Session) -> str:
@@ -203,8 +208,7 @@ def record_many(entries: Sequence[AuditEntry], *, actor_user_id: int | None = No
             session.info.pop(_HEAD_MEMO, None)
             reset_head(session)
         raise
-    session.execute(update(_HEAD).where(_HEAD.c.id == 1).values(
-        prev_hash=rows[-1]["prev_hash"], row_hash=rows[-1]["row_hash"]))
+    _move_head(session, rows[-1]["prev_hash"], rows[-1]["row_hash"])
     _remember_head(rows[-1]["row_hash"])
 
 

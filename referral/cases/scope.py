@@ -59,17 +59,21 @@ def sealed_case_ids() -> Select[tuple[int]]:
     return select(_cases.c.id).where(_cases.c.restricted)
 
 
+def named_sealed_case_ids(user_id: int | None) -> Select[tuple[int]]:
+    """Ids of the restricted cases naming the user: the only sealed cases they read."""
+    members = CaseMember.__table__
+    return (select(_cases.c.id).join(members, members.c.case_id == _cases.c.id)
+            .where(members.c.user_id == user_id, _cases.c.restricted.is_(True)))
+
+
 def _agency_case_ids(actor: Actor) -> Select[tuple[int]]:
     """Ids of the cases an officer or manager sees: reachable and open, or sealed and named."""
-    members = CaseMember.__table__
     reach = union(select(_cases.c.id).where(_cases.c.owner_agency_id == actor.agency_id),
                   *(source(actor) for source in _SHARING)).subquery()
     # Reachable minus sealed: the few restricted ids are one small hashed set, so no case row
     # is read to check its flag (every case exists: the ids come from foreign keys).
     open_ = select(reach.c.id).where(reach.c.id.not_in(sealed_case_ids()))
-    sealed = (select(_cases.c.id).join(members, members.c.case_id == _cases.c.id)
-              .where(members.c.user_id == actor.user_id, _cases.c.restricted.is_(True)))
-    return union_all(open_, sealed)
+    return union_all(open_, named_sealed_case_ids(actor.user_id))
 
 
 @register_scope(Case)
@@ -213,13 +217,9 @@ def incident_visible(actor: Actor) -> ColumnElement[bool]:
     each one's case by id was 7,000 to 19,000 index probes a region (docs/performance.md).
     """
     if actor.role == Role.COORDINATOR and actor.region_ids and actor.user_id is not None:
-        members = CaseMember.__table__
-        named_sealed = (select(members.c.case_id)
-                        .join(_cases, _cases.c.id == members.c.case_id)
-                        .where(members.c.user_id == actor.user_id, _cases.c.restricted))
         return or_(and_(Incident.region_code.in_(sorted(actor.region_ids)),
                         Incident.case_id.not_in(sealed_case_ids())),
-                   Incident.case_id.in_(named_sealed))
+                   Incident.case_id.in_(named_sealed_case_ids(actor.user_id)))
     return case_visible_exists(Incident.case_id, actor)
 
 

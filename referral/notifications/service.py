@@ -12,7 +12,12 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.scope import Actor
-from referral.accounts.sessions import forget_session_value, register_session_column, session_value
+from referral.accounts.sessions import (
+    forget_session_value,
+    holds_session_value,
+    register_session_column,
+    session_value,
+)
 from referral.bulk import insert_rows
 from referral.errors import NotVisible
 from referral.events.models import OutboxEvent
@@ -105,7 +110,8 @@ def _written_by_statement(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _written_by_flush(session: Session, _context: Any) -> None:
-    if any(isinstance(obj, Notification)
+    # Jobs and the sweep flush thousands of objects and hold no count: nothing to look for.
+    if holds_session_value(UNREAD) and any(isinstance(obj, Notification)
            for obj in (*session.new, *session.dirty, *session.deleted)):
         forget_session_value(UNREAD)
 

@@ -81,7 +81,8 @@ class Referral(db.Model):
     district_id: Mapped[int | None] = mapped_column(Integer)
     # Whether the case is closed, copied for the same reason (migration 0011): a decade leaves
     # thousands of expired referrals per region on closed cases, which the overdue review must
-    # not read to find the few on open ones. A database trigger on cases keeps it in step.
+    # not read to find the few on open ones. Set from the case when a referral is added and moved
+    # by a database trigger when the case closes or reopens (referrals/region_copy.py).
     case_closed: Mapped[bool] = mapped_column(Boolean, default=False,
                                               server_default=text("false"))
     sender_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))

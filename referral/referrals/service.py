@@ -23,7 +23,7 @@ from referral.accounts.models import User
 from referral.agencies.models import Agency, AgencyService
 from referral.agencies.services import SERVICES
 from referral.audit import service as audit
-from referral.cases.models import Case, CaseParticipant, CaseStatus, RiskLevel
+from referral.cases.models import Case, CaseParticipant, RiskLevel
 from referral.cases.scope import DATA_CATEGORIES
 from referral.cases.service import get_case_for
 from referral.errors import DomainError, IllegalTransition, NotVisible
@@ -243,7 +243,6 @@ def send_referral(actor: Actor, *, data: ReferralInput, now: datetime | None = N
     case, urgency = _validate_send(actor, data, now)
     referral = Referral(
         idempotency_key=data.idempotency_key, case_id=case.id, region_code=case.region_code,
-        case_closed=case.status == CaseStatus.CLOSED,
         sender_agency_id=actor.agency_id,
         sender_user_id=actor.user_id, receiver_agency_id=data.receiver_agency_id,
         service_code=data.service_code, urgency=urgency, risk_level=case.risk_level,

@@ -44,7 +44,7 @@ def make_referral(case: Case, sender: User, receiver: Agency, *, service: str = 
     accepted_at = sent_at + accepted_after if accepted_after is not None else None
     referral = Referral(
         reference=f"R-{next(_seq):06d}", idempotency_key=uuid.uuid4().hex, case_id=case.id,
-        region_code=case.region_code, case_closed=case.status == "closed",
+        region_code=case.region_code,
         sender_agency_id=sender.agency_id, sender_user_id=sender.id,
         receiver_agency_id=receiver.id, service_code=service, urgency=urgency, status=status,
         sent_at=sent_at, deadline_at=sent_at + (deadline or timedelta(hours=24)),
