@@ -375,3 +375,21 @@ def test_0013_covering_indexes_up_and_down(scratch_postgres: str) -> None:
         _assert_models_match(app)
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_0014_risk_order_index_up_and_down(scratch_postgres: str) -> None:
+    app = create_app(base_config(scratch_postgres))
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade()
+        found = _index_definitions("ix_cases_region_risk_order")
+        assert found["ix_cases_region_risk_order"].endswith(
+            "(region_code, high_risk_flagged_at DESC NULLS LAST, created_at DESC, id DESC)")
+        downgrade(revision="0013")
+        assert _index_definitions("ix_cases_region_risk_order") == {}
+        upgrade()
+        _assert_models_match(app)
+        db.session.remove()
+        db.engine.dispose()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
 
 from referral.access.criteria import ScopeCriteria
+from referral.accounts.sessions import session_value
 
 
 class ScopeMissing(RuntimeError):
@@ -37,6 +38,11 @@ class Actor:
     role: str
     region_ids: frozenset[str] = field(default_factory=frozenset)
     system_reason: str | None = None
+    # Whether the user is named on any restricted case, when known (read with the session):
+    # False lets every rule drop its "or restricted and naming the user" branch, an OR that
+    # kept PostgreSQL from reading a coordinator's case list in index order (docs/performance.md).
+    # Dropping it can only hide rows, never show more; see ``knows_named_on_no_sealed_case``.
+    named_on_sealed: bool | None = None
 
     @property
     def is_system(self) -> bool:
@@ -51,6 +57,21 @@ def system_actor(reason: str) -> Actor:
 
 
 _current: ContextVar[Actor | None] = ContextVar("referral_actor", default=None)
+
+# The name under which the session statement reads ``Actor.named_on_sealed`` (registered by the
+# cases package with referral.accounts.sessions.register_session_column).
+NAMED_ON_SEALED = "named_on_sealed"
+
+
+def knows_named_on_no_sealed_case(actor: Actor) -> bool:
+    """True when the rules may leave out the actor's named restricted cases: the actor says the
+    user is named on none, and the request still holds that value as its session read it (a
+    write that names users or restricts a case forgets it, see referral.cases.scope; a job or
+    a test without a session never holds it)."""
+    if actor.named_on_sealed is not False or actor.user_id is None:
+        return False
+    held = session_value(NAMED_ON_SEALED, actor.user_id)
+    return held is not None and not held
 
 
 @contextmanager
@@ -133,6 +154,8 @@ def _apply_scope(state: ORMExecuteState) -> None:
         return
     if actor.is_system:
         return
+    if actor.named_on_sealed is False and not knows_named_on_no_sealed_case(actor):
+        actor = replace(actor, named_on_sealed=None)  # built rules are cached by actor
     try:
         criteria = _criteria_for(actor)
     except TypeError:  # an actor built with a mutable set of regions: not hashable, not cached

@@ -14,11 +14,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from referral.access.permissions import Permission, Role, role_can
-from referral.access.scope import Actor
+from referral.access.scope import NAMED_ON_SEALED, Actor
 from referral.accounts import throttle
 from referral.accounts.models import Invitation, User
 from referral.accounts.passwords import hash_password, password_problems, verify_password
-from referral.accounts.sessions import revoke_user_sessions, token_hash
+from referral.accounts.sessions import revoke_user_sessions, session_value, token_hash
 from referral.agencies.models import Agency, Region
 from referral.audit import service as audit
 from referral.errors import DomainError, NotVisible, StaleEdit
@@ -35,11 +35,14 @@ class LoginRefused(DomainError):
 
 
 def actor_for(user: User) -> Actor:
+    """The actor of ``user``, with what their session's statement learnt of them (if any)."""
+    named = session_value(NAMED_ON_SEALED, user.id)
     return Actor(
         user_id=user.id,
         agency_id=user.agency_id,
         role=user.role,
         region_ids=user.region_codes if user.role == Role.COORDINATOR else frozenset(),
+        named_on_sealed=None if named is None else bool(named),
     )
 
 

@@ -79,6 +79,9 @@ class Case(db.Model):
         # figures), from the index alone on PostgreSQL.
         Index("ix_cases_region_created", "region_code", "created_at",
               postgresql_include=["id", "district_id", "restricted", "risk_level"]),
+        # Migration 0014, PostgreSQL only (SQLite takes no NULLS LAST in an index):
+        # ix_cases_region_risk_order, a region's cases in the case list's "high risk first"
+        # order (referral.web.database.DATABASE_ONLY_INDEXES).
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

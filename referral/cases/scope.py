@@ -10,13 +10,23 @@ A restricted case is seen only by the users named on it. Administrators see no c
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, true, union, union_all
+from sqlalchemy import Select, and_, event, exists, false, or_, select, true, union, union_all
+from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.idlist import in_id_list
 from referral.access.permissions import Role
-from referral.access.scope import Actor, acting_as, clear_rule_cache, register_scope
+from referral.access.scope import (
+    NAMED_ON_SEALED,
+    Actor,
+    acting_as,
+    clear_rule_cache,
+    knows_named_on_no_sealed_case,
+    register_scope,
+)
+from referral.accounts.sessions import forget_session_value, register_session_column
 from referral.cases.models import (
     AccessRequest,
     Case,
@@ -66,6 +76,55 @@ def named_sealed_case_ids(user_id: int | None) -> Select[tuple[int]]:
             .where(members.c.user_id == user_id, _cases.c.restricted.is_(True)))
 
 
+def open_or_named(case_id: ColumnElement[Any], actor: Actor) -> ColumnElement[bool]:
+    """The case is not restricted, or restricted with the actor named (for records that carry
+    a case id: referrals, agenda items, actions).
+
+    Written against the few restricted ids rather than "case_id IN (every open case)", which
+    made PostgreSQL hash a million ids or a region's hundred thousand for a single inbox
+    (docs/performance.md). The named branch is left out when the session said the actor is
+    named on no restricted case (``Actor.named_on_sealed``).
+    """
+    not_sealed = case_id.not_in(sealed_case_ids())
+    if knows_named_on_no_sealed_case(actor):
+        return not_sealed
+    members = CaseMember.__table__
+    named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
+    return or_(not_sealed, case_id.in_(named))
+
+
+@register_session_column(NAMED_ON_SEALED)
+def _named_on_sealed_with_session(user_id: Any) -> ColumnElement[bool]:
+    """Read with every session: whether the user is named on any restricted case (most never
+    are), so that the request's rules can leave that branch out (``Actor.named_on_sealed``).
+
+    Members are named on restricted cases only (set_restriction clears them when a case opens
+    again), and being named on any case answers "yes", the safe side; the cases table is not
+    read, as the session is read before there is an actor to scope it."""
+    members = CaseMember.__table__
+    return exists(select(members.c.case_id).where(members.c.user_id == user_id))
+
+
+@event.listens_for(Session, "after_flush")
+def _members_flushed(session: Session, _context: Any) -> None:
+    """Naming users on a case, or restricting one, keeps the named branch for the request."""
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, CaseMember) or (isinstance(obj, Case) and obj.restricted):
+            forget_session_value(NAMED_ON_SEALED)
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _members_written(state: ORMExecuteState) -> None:
+    """The same for statements that write case members directly (a case's restriction is set
+    on the object, see set_restriction, and so flushed)."""
+    if state.is_select:
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) == CaseMember.__tablename__:
+        forget_session_value(NAMED_ON_SEALED)
+
+
 def _agency_case_ids(actor: Actor) -> Select[tuple[int]]:
     """Ids of the cases an officer or manager sees: reachable and open, or sealed and named."""
     reach = union(select(_cases.c.id).where(_cases.c.owner_agency_id == actor.agency_id),
@@ -73,6 +132,8 @@ def _agency_case_ids(actor: Actor) -> Select[tuple[int]]:
     # Reachable minus sealed: the few restricted ids are one small hashed set, so no case row
     # is read to check its flag (every case exists: the ids come from foreign keys).
     open_ = select(reach.c.id).where(reach.c.id.not_in(sealed_case_ids()))
+    if knows_named_on_no_sealed_case(actor):
+        return open_
     return union_all(open_, named_sealed_case_ids(actor.user_id))
 
 
@@ -90,12 +151,12 @@ def case_visible(actor: Actor) -> ColumnElement[bool]:
     # reading every case that matches the page's other filters (docs/performance.md).
     # The named branch as an id list looked up by primary key (referral.access.idlist), so it
     # reads the two or three cases naming the reader, not every restricted case of the nation.
+    region_open = and_(Case.restricted == false(), _reach(actor))
+    if knows_named_on_no_sealed_case(actor):
+        return region_open
     members = CaseMember.__table__
     named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
-    return or_(
-        and_(Case.restricted == false(), _reach(actor)),
-        and_(in_id_list(Case.id, named), Case.restricted == true()),
-    )
+    return or_(region_open, and_(in_id_list(Case.id, named), Case.restricted == true()))
 
 
 # What parts of a case a user may read once they see it. Owners, coordinators of the region and
@@ -152,12 +213,14 @@ def visible_case_ids(actor: Actor) -> Select[tuple[int]]:
     if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
         return _agency_case_ids(actor)
     if actor.role == Role.COORDINATOR and actor.region_ids:
+        region_open = and_(_cases.c.restricted.is_(False),
+                           _cases.c.region_code.in_(sorted(actor.region_ids)))
+        if knows_named_on_no_sealed_case(actor):
+            return select(_cases.c.id).where(region_open)
         members = CaseMember.__table__
         named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
         return select(_cases.c.id).where(or_(
-            and_(_cases.c.restricted.is_(False),
-                 _cases.c.region_code.in_(sorted(actor.region_ids))),
-            and_(in_id_list(_cases.c.id, named), _cases.c.restricted.is_(True))))
+            region_open, and_(in_id_list(_cases.c.id, named), _cases.c.restricted.is_(True))))
     return select(_cases.c.id).where(false())
 
 
@@ -183,12 +246,12 @@ def case_visible_exists(case_id: ColumnElement[int], actor: Actor) -> ColumnElem
         reach = c.c.region_code.in_(sorted(actor.region_ids))
     else:
         return false()
-    named = (select(members.c.case_id).where(
-        members.c.case_id == c.c.id, members.c.user_id == actor.user_id).correlate(c).exists())
-    return (select(c.c.id).where(
-        c.c.id == case_id,
-        or_(and_(c.c.restricted.is_(False), reach), and_(c.c.restricted.is_(True), named)),
-    ).correlate_except(c).exists())
+    rule = and_(c.c.restricted.is_(False), reach)
+    if not knows_named_on_no_sealed_case(actor):
+        named = (select(members.c.case_id).where(
+            members.c.case_id == c.c.id, members.c.user_id == actor.user_id).correlate(c).exists())
+        rule = or_(rule, and_(c.c.restricted.is_(True), named))
+    return select(c.c.id).where(c.c.id == case_id, rule).correlate_except(c).exists()
 
 
 def scope_via_case(model: type) -> None:
@@ -217,9 +280,11 @@ def incident_visible(actor: Actor) -> ColumnElement[bool]:
     each one's case by id was 7,000 to 19,000 index probes a region (docs/performance.md).
     """
     if actor.role == Role.COORDINATOR and actor.region_ids and actor.user_id is not None:
-        return or_(and_(Incident.region_code.in_(sorted(actor.region_ids)),
-                        Incident.case_id.not_in(sealed_case_ids())),
-                   Incident.case_id.in_(named_sealed_case_ids(actor.user_id)))
+        region_open = and_(Incident.region_code.in_(sorted(actor.region_ids)),
+                           Incident.case_id.not_in(sealed_case_ids()))
+        if knows_named_on_no_sealed_case(actor):
+            return region_open
+        return or_(region_open, Incident.case_id.in_(named_sealed_case_ids(actor.user_id)))
     return case_visible_exists(Incident.case_id, actor)
 
 

@@ -17,8 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.permissions import Role
 from referral.access.scope import Actor, register_scope
-from referral.cases.models import CaseMember
-from referral.cases.scope import sealed_case_ids
+from referral.cases.scope import open_or_named
 from referral.coordination.models import (
     AgendaItem,
     CaseConference,
@@ -28,7 +27,6 @@ from referral.coordination.models import (
 
 _conferences = CaseConference.__table__
 _attendance = ConferenceAttendance.__table__
-_members = CaseMember.__table__
 
 
 def _is_coordinator(actor: Actor) -> bool:
@@ -51,12 +49,6 @@ def attended_conference_ids(actor: Actor) -> Select:
     return select(_attendance.c.conference_id).where(
         _attendance.c.agency_id == actor.agency_id, _attendance.c.attended.is_(True)
     )
-
-
-def not_sealed(case_id: ColumnElement, actor: Actor) -> ColumnElement[bool]:
-    """The case is not restricted, or the actor is named on it."""
-    named = select(_members.c.case_id).where(_members.c.user_id == actor.user_id)
-    return or_(case_id.not_in(sealed_case_ids()), case_id.in_(named))
 
 
 def _by_conference(conference_id: ColumnElement, actor: Actor) -> ColumnElement[bool]:
@@ -84,7 +76,7 @@ def attendance_visible(actor: Actor) -> ColumnElement[bool]:
 @register_scope(AgendaItem)
 def agenda_item_visible(actor: Actor) -> ColumnElement[bool]:
     return and_(_by_conference(AgendaItem.conference_id, actor),
-                not_sealed(AgendaItem.case_id, actor))
+                open_or_named(AgendaItem.case_id, actor))
 
 
 @register_scope(ConferenceAction)
@@ -96,4 +88,4 @@ def action_visible(actor: Actor) -> ColumnElement[bool]:
                     ConferenceAction.conference_id.in_(attended_conference_ids(actor)))
     else:
         return false()
-    return and_(reach, not_sealed(ConferenceAction.case_id, actor))
+    return and_(reach, open_or_named(ConferenceAction.case_id, actor))

@@ -15,32 +15,19 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.permissions import Role
 from referral.access.scope import Actor, register_scope
-from referral.cases.models import CaseMember
 from referral.cases.scope import (
     DATA_CATEGORIES,
+    open_or_named,
     register_case_sharing,
     register_category_source,
-    sealed_case_ids,
 )
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.referrals.lifecycle import SHARED_STATES
 from referral.referrals.models import Referral, ReferralConsent, ReferralHistory
 
-_members = CaseMember.__table__
 _referrals = Referral.__table__
 _consents = ReferralConsent.__table__
-
-
-def _case_open_to(case_id: Any, actor: Actor) -> ColumnElement[bool]:
-    """The case is not restricted, or restricted with the actor named.
-
-    Written against the few restricted ids rather than "case_id IN (every open case)", which
-    made PostgreSQL hash a million ids or a region's hundred thousand for a single inbox
-    (docs/performance.md). Same rule.
-    """
-    named = select(_members.c.case_id).where(_members.c.user_id == actor.user_id)
-    return or_(case_id.not_in(sealed_case_ids()), case_id.in_(named))
 
 
 def referral_rule(actor: Actor, c: Any) -> ColumnElement[bool]:
@@ -51,11 +38,11 @@ def referral_rule(actor: Actor, c: Any) -> ColumnElement[bool]:
         if not actor.region_ids:
             return false()
         # The referral's copy of its case's region (kept in step, see region_copy.py).
-        return and_(c.region_code.in_(sorted(actor.region_ids)), _case_open_to(c.case_id, actor))
+        return and_(c.region_code.in_(sorted(actor.region_ids)), open_or_named(c.case_id, actor))
     if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
         return and_(
             or_(c.sender_agency_id == actor.agency_id, c.receiver_agency_id == actor.agency_id),
-            _case_open_to(c.case_id, actor),
+            open_or_named(c.case_id, actor),
         )
     return false()
 

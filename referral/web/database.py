@@ -50,8 +50,9 @@ def init_engine_events() -> None:
 
 
 # Indexes that exist only in one database's migrations (e.g. PostgreSQL's trigram index for name
-# search); the models cannot express them portably, so schema comparison leaves them out.
-DATABASE_ONLY_INDEXES = frozenset({"ix_people_name_key_trgm"})
+# search, the case list's NULLS LAST order of migration 0014); the models cannot express them
+# portably, so schema comparison leaves them out.
+DATABASE_ONLY_INDEXES = frozenset({"ix_people_name_key_trgm", "ix_cases_region_risk_order"})
 
 
 def include_object(
