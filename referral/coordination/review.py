@@ -15,10 +15,11 @@ from flask import current_app, has_app_context
 from sqlalchemy import and_, bindparam, exists, func, literal, null, or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from referral.access.scope import Actor
+from referral.access.scope import Actor, knows_named_on_no_sealed_case
 from referral.agencies.models import Agency
 from referral.audit import service as audit
 from referral.cases.models import Case, CaseStatus, ProtectiveMeasure, RiskLevel
+from referral.cases.scope import sealed_case_ids
 from referral.coordination.common import as_actor, local_today, regions_for
 from referral.extensions import db
 from referral.models_base import utcnow
@@ -61,6 +62,14 @@ class Filters:
     @property
     def narrows_referrals_only(self) -> bool:
         return bool(self.service or self.urgency)
+
+
+@dataclass(frozen=True)
+class _Shape(Filters):
+    """Which filters are set (their values are parameters), and whether the reader's scope
+    may hold restricted cases (named on one): the statements are built once per shape."""
+
+    sealed_in_scope: bool = True
 
 
 @dataclass(frozen=True)
@@ -113,24 +122,26 @@ def _param(name: str, column: Any = None, **kw: Any) -> Any:
 
 
 def _referral_query(shape: Filters) -> Any:
-    """The referral sections' columns. ``shape`` says which filters are set; their values,
-    like the regions and times, are parameters (see _statement)."""
+    """The referral sections' own columns, from referrals alone: their case's reference and
+    the agencies' names are joined to the few rows shown, after the limit (``_named``).
+    ``shape`` says which filters are set; their values, like the regions and times, are
+    parameters (see _statement). Restricted cases are left out here, not only by the scope:
+    a coordinator named on one does not review it."""
     query = (
         select(Referral.id, Referral.reference, Referral.case_id, Referral.receiver_agency_id,
-               Referral.service_code, Referral.urgency, Referral.status, Referral.deadline_at,
-               Referral.review_at, Referral.accepted_at, Referral.last_progress_at,
-               Case.reference.label("case_reference"), Case.district_id, Case.risk_level,
-               _receiver.name.label("receiver_name"), _sender.name.label("sender_name"))
-        .join(Case, Case.id == Referral.case_id)
-        .join(_receiver, _receiver.id == Referral.receiver_agency_id)
-        .join(_sender, _sender.id == Referral.sender_agency_id)
-        .where(Referral.region_code.in_(_param("regions", expanding=True)),
-               Case.restricted.is_(False))
+               Referral.sender_agency_id, Referral.service_code, Referral.urgency,
+               Referral.status, Referral.deadline_at, Referral.review_at,
+               Referral.accepted_at, Referral.last_progress_at)
+        .where(Referral.region_code.in_(_param("regions", expanding=True)))
     )
+    if getattr(shape, "sealed_in_scope", True):
+        # Else the referral scope already leaves every restricted case out, and saying it
+        # again hashed the nation's restricted ids twice in each section (docs/performance.md).
+        query = query.where(Referral.case_id.not_in(sealed_case_ids()))
     if shape.agency_id:
         query = query.where(Referral.receiver_agency_id == _param("agency_id"))
-    if shape.district_id:
-        query = query.where(Case.district_id == _param("district_id"))
+    if shape.district_id:  # the case's district, copied and kept in step (region_copy.py)
+        query = query.where(Referral.district_id == _param("district_id"))
     if shape.service:
         query = query.where(Referral.service_code == _param("service"))
     if shape.urgency:
@@ -138,9 +149,24 @@ def _referral_query(shape: Filters) -> Any:
     return query
 
 
-def _union(parts: list[tuple[str, Any, list[Any]]], limit: int) -> Any:
+def _named(ordered: Any) -> Any:
+    """The referral rows shown, with their case's reference, district and risk and the two
+    agencies' names. Joined after each section's limit: a large region has a thousand overdue
+    referrals to count, and joining each to its case and agencies before keeping the first 25
+    was half of the statement (docs/performance.md)."""
+    return (select(ordered, Case.reference.label("case_reference"), Case.district_id,
+                   Case.risk_level, _receiver.name.label("receiver_name"),
+                   _sender.name.label("sender_name"))
+            .join(Case, Case.id == ordered.c.case_id)
+            .join(_receiver, _receiver.id == ordered.c.receiver_agency_id)
+            .join(_sender, _sender.id == ordered.c.sender_agency_id))
+
+
+def _union(parts: list[tuple[str, Any, list[Any]]], limit: int,
+           decorate: Any = None) -> Any:
     """Several sections in one statement: each branch keeps its own order, its first rows and,
-    in each row, the section's full count (``count(*) OVER ()``, counted before the limit).
+    in each row, the section's full count (``count(*) OVER ()``, counted before the limit);
+    ``decorate`` adds what is shown of the rows kept (joins), if anything.
 
     A decade of data leaves thousands of stale rows in a large region; the page shows the most
     overdue first and says how many there are, in one round trip for all sections of a kind
@@ -156,7 +182,8 @@ def _union(parts: list[tuple[str, Any, list[Any]]], limit: int) -> Any:
         branches.append(select(ranked))
     combined = branches[0] if len(branches) == 1 else union_all(*branches)
     ordered = combined.subquery()
-    return select(ordered).order_by(ordered.c.section, ordered.c.position)
+    shown = decorate(ordered) if decorate else select(ordered)
+    return shown.order_by(ordered.c.section, ordered.c.position)
 
 
 @lru_cache(maxsize=128)
@@ -165,7 +192,8 @@ def _statement(names: tuple[str, ...], shape: Filters, limit: int) -> Any:
     new parameters: building and keying a six-branch UNION cost more Python time than the
     database spent answering it (docs/performance.md). The scope's criteria are added when it
     runs, as for any statement."""
-    return _union([(name, *_BUILDERS[name](shape)) for name in names], limit)
+    decorate = _named if names[0] in REFERRAL_SECTIONS else None
+    return _union([(name, *_BUILDERS[name](shape)) for name in names], limit, decorate)
 
 
 def _parameters(regions: list[str], filters: Filters, now: datetime) -> dict[str, Any]:
@@ -324,9 +352,10 @@ def overdue_review(actor: Actor, *, filters: Filters | None = None,
     wanted = [name for name in SECTIONS
               if (name in REFERRAL_SECTIONS or not filters.narrows_referrals_only)
               and section in (None, name)]
-    shape = Filters(region_code=filters.region_code and "set",
-                    **{name: bool(getattr(filters, name)) or None
-                       for name in ("agency_id", "district_id", "service", "urgency")})
+    shape = _Shape(region_code=filters.region_code and "set",
+                   sealed_in_scope=not knows_named_on_no_sealed_case(actor),
+                   **{name: bool(getattr(filters, name)) or None
+                      for name in ("agency_id", "district_id", "service", "urgency")})
     parameters = _parameters(regions, filters, now)
     found: dict[str, list[Any]] = {name: [] for name in wanted}
     for kind in (REFERRAL_SECTIONS, frozenset(SECTIONS) - REFERRAL_SECTIONS):

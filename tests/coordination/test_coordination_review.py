@@ -185,3 +185,26 @@ def test_the_page_links_a_truncated_section_to_a_page_of_its_own(data, client):
     assert f'referral-{w["A"].id}' in alone and f'referral-{w["B"].id}' in alone
     assert "Back to all sections" in alone and 'id="due_soon"' not in alone
     assert 'name="section" value="overdue"' in alone  # the filters keep the section
+
+
+def test_a_coordinator_known_to_be_named_on_nothing_gets_the_same_review(app, data):
+    """The session says the coordinator is named on no restricted case: the statements leave
+    the review's own exclusion of restricted cases to the scope, with the same answer."""
+    from dataclasses import replace
+
+    from referral.accounts.service import actor_for
+    from referral.accounts.sessions import load_session_user, start_session
+
+    w = data
+    sealed = make_case(w["police"], w["officer"], restricted=True)
+    make_referral(sealed, w["officer"], w["crisis_agency"], status="expired",
+                  sent_at=NOW - 3 * D, deadline=D)
+    token = start_session(w["coordinator"])
+    db.session.commit()
+    with app.test_request_context():
+        known = actor_for(load_session_user(token))
+        assert known.named_on_sealed is False
+        fast = service.overdue_review(known, now=NOW)
+        full = service.overdue_review(replace(known, named_on_sealed=None), now=NOW)
+    assert fast.sections == full.sections and fast.counts == full.counts
+    assert _ids(fast, service.OVERDUE) == [w["A"].id, w["B"].id]
