@@ -393,3 +393,50 @@ def test_0014_risk_order_index_up_and_down(scratch_postgres: str) -> None:
         _assert_models_match(app)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0015_marks_cases_taken_up_and_follows_later_moves(tmp_path: Path) -> None:
+    path = tmp_path / "data.sqlite"
+    app = create_app(base_config(f"sqlite:///{path}"))
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade(revision="0014")
+        db.engine.dispose()
+        raw = sqlite3.connect(path)  # foreign keys off: only these rows matter here
+        with raw:
+            for case_id in (1, 2, 3):
+                _insert_minimal(raw, "cases", {"id": case_id, "reference": f"c{case_id}"})
+            for row_id, case_id, status in ((10, 1, "accepted"), (11, 2, "sent"),
+                                            (12, 2, "declined")):
+                _insert_minimal(raw, "referrals", {"id": row_id, "case_id": case_id,
+                                                   "status": status,
+                                                   "idempotency_key": f"k{row_id}"})
+        raw.close()
+        upgrade()
+
+        def flags() -> dict[int, bool]:
+            with db.engine.connect() as conn:
+                return {r.id: bool(r.referral_accepted) for r in conn.execute(text(
+                    "SELECT id, referral_accepted FROM cases ORDER BY id"))}
+
+        def run(sql: str) -> None:
+            with db.engine.begin() as conn:
+                conn.execute(text(sql))
+
+        assert flags() == {1: True, 2: False, 3: False}
+        run("UPDATE referrals SET status = 'in_progress' WHERE id = 11")
+        run("UPDATE referrals SET status = 'failed' WHERE id = 10")
+        assert flags() == {1: False, 2: True, 3: False}
+        run("UPDATE referrals SET case_id = 3 WHERE id = 11")  # moved to another case
+        assert flags() == {1: False, 2: False, 3: True}
+        run("UPDATE referrals SET status = 'completed' WHERE id = 11")  # still taken up
+        run("DELETE FROM referrals WHERE id = 11")
+        assert flags() == {1: False, 2: False, 3: False}
+        assert "ix_cases_high_risk_unaccepted" in _index_names("cases")
+        downgrade(revision="0014")
+        assert "ix_cases_high_risk_unaccepted" not in _index_names("cases")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == 3
+        db.session.remove()
+        db.engine.dispose()

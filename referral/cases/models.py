@@ -52,6 +52,7 @@ RISK_LEVEL_LABELS = {
 
 
 _OPEN_HIGH = "risk_level = 'high' AND status <> 'closed'"
+_UNACCEPTED = f"{_OPEN_HIGH} AND NOT referral_accepted"
 
 
 class Case(db.Model):
@@ -79,6 +80,10 @@ class Case(db.Model):
         # figures), from the index alone on PostgreSQL.
         Index("ix_cases_region_created", "region_code", "created_at",
               postgresql_include=["id", "district_id", "restricted", "risk_level"]),
+        # Migration 0015: the open high-risk cases no agency has taken up (the sweep's
+        # escalation, the overdue review).
+        Index("ix_cases_high_risk_unaccepted", "high_risk_flagged_at", "id",
+              postgresql_where=text(_UNACCEPTED), sqlite_where=text(_UNACCEPTED)),
         # Migration 0014, PostgreSQL only (SQLite takes no NULLS LAST in an index):
         # ix_cases_region_risk_order, a region's cases in the case list's "high risk first"
         # order (referral.web.database.DATABASE_ONLY_INDEXES).
@@ -98,6 +103,10 @@ class Case(db.Model):
     high_risk_flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     is_repeat: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Whether any referral of the case was taken up (accepted, in progress, on hold, completed):
+    # kept by triggers on referrals (migration 0015), never written by the application.
+    referral_accepted: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false"), nullable=False)
     creation_token: Mapped[str | None] = mapped_column(String(36), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

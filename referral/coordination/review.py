@@ -23,7 +23,7 @@ from referral.cases.scope import sealed_case_ids
 from referral.coordination.common import as_actor, local_today, regions_for
 from referral.extensions import db
 from referral.models_base import utcnow
-from referral.referrals.lifecycle import SHARED_STATES, Status
+from referral.referrals.lifecycle import Status
 from referral.referrals.models import Referral
 
 DEFAULTS = {
@@ -285,16 +285,13 @@ _referrals = Referral.__table__
 
 
 def _high_risk(shape: Filters) -> tuple[Any, list[Any]]:
-    # "Has an accepted referral" of a case the coordinator already sees: on the plain table, so
-    # the referral scope does not turn this per-case probe into a hash of the region's 150,000
-    # referrals (docs/performance.md). It only tests existence; no referral is read.
-    accepted = exists().where(_referrals.c.case_id == Case.id,
-                              _referrals.c.status.in_(sorted(SHARED_STATES)))
+    # No referral taken up: the case's own flag, kept by triggers on referrals (migration
+    # 0015), instead of probing the referrals of each of the region's open high-risk cases.
     query = _case_query(shape).add_columns(
         Case.high_risk_flagged_at.label("since"),
         null().cast(ProtectiveMeasure.ends_on.type).label("ends_on"),
         null().cast(ProtectiveMeasure.measure_type.type).label("measure_type"),
-    ).where(Case.risk_level == RiskLevel.HIGH, ~accepted)
+    ).where(Case.risk_level == RiskLevel.HIGH, ~Case.referral_accepted)
     return query, [Case.high_risk_flagged_at.is_(None), Case.high_risk_flagged_at, Case.id]
 
 

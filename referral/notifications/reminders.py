@@ -221,17 +221,15 @@ def remind_stalled_referrals(*, now: datetime) -> int:
 
 def escalate_high_risk_cases(*, now: datetime) -> int:
     """A high-risk case with no accepted referral after the configured hours → coordinators."""
-    models = _optional("referral.referrals.models")
     cutoff = now - timedelta(hours=setting("NOTIFY_HIGH_RISK_UNACCEPTED_HOURS"))
+    # "Taken up" is the case's own flag, kept by triggers on referrals (migration 0015): the
+    # partial index holds only the cases nobody took up, so the sweep no longer probes the
+    # referrals of every open high-risk case of the nation each minute (docs/performance.md).
     query = select(Case.id, Case.high_risk_flagged_at).where(
         Case.risk_level == RiskLevel.HIGH, Case.status != CaseStatus.CLOSED,
+        ~Case.referral_accepted,
         Case.high_risk_flagged_at.is_not(None), Case.high_risk_flagged_at <= cutoff,
         _not_logged("case", Case.id, HIGH_RISK, _stamp_sql(Case.high_risk_flagged_at)))
-    if models is not None:
-        referral_cls = models.Referral
-        query = query.where(~exists().where(
-            referral_cls.case_id == Case.id,
-            referral_cls.status.in_(("accepted", "in_progress", "on_hold", "completed"))))
     return once_many([
         Reminder("case", case_id, HIGH_RISK, _stamp(flagged_at),
                  EventSpec(HIGH_RISK, "case", case_id, {"case_id": case_id}))
@@ -279,9 +277,7 @@ def _digest_counts(coordinator: User, now: datetime) -> tuple[int, int]:
             )).scalar_one()
         attention = db.session.execute(select(func.count()).select_from(Case).where(
             Case.risk_level == RiskLevel.HIGH, Case.status != CaseStatus.CLOSED,
-            *([~exists().where(models.Referral.case_id == Case.id, models.Referral.status.in_(
-                ("accepted", "in_progress", "on_hold", "completed")))] if models else []),
-        )).scalar_one()
+            ~Case.referral_accepted)).scalar_one()
     return overdue, attention
 
 
