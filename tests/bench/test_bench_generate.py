@@ -71,3 +71,16 @@ def test_the_audit_chain_verifies_and_the_due_referrals_wait(generated: tuple[Pa
     due = db.execute("SELECT count(*) FROM referrals WHERE status = 'sent' AND deadline_at <= ?",
                      (meta["anchor"].replace("T", " ")[:19],)).fetchone()[0]
     assert due == 1
+
+
+def test_each_case_knows_whether_a_referral_of_it_was_taken_up(
+        generated: tuple[Path, dict]) -> None:
+    """The flag the triggers of migration 0015 keep, as loaded: both kinds present."""
+    path, _result = generated
+    db = sqlite3.connect(path)
+    found = dict(db.execute("SELECT id, referral_accepted FROM cases").fetchall())
+    taken = {case_id for (case_id,) in db.execute(
+        "SELECT case_id FROM referrals WHERE status IN "
+        "('accepted', 'in_progress', 'on_hold', 'completed')")}
+    assert {case_id for case_id, flag in found.items() if flag} == taken
+    assert taken and len(taken) < len(found)
