@@ -9,6 +9,7 @@ import hashlib
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -120,15 +121,28 @@ def _insert_minimal(conn: sqlite3.Connection, table: str, values: dict[str, Any]
     conn.execute(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({marks})", row)
 
 
-def test_0007_copies_each_case_region_onto_its_existing_referrals(tmp_path: Path) -> None:
+@contextmanager
+def _sqlite_at(tmp_path: Path, revision: str) -> Iterator[tuple[Any, sqlite3.Connection]]:
+    """An SQLite database migrated up to ``revision`` (in an app context) and a raw connection
+    to it, foreign keys off, to put in the rows a data migration must carry over."""
     path = tmp_path / "data.sqlite"
     app = create_app(base_config(f"sqlite:///{path}"))
     with app.app_context():
         from referral.extensions import db
 
-        upgrade(revision="0006")
+        upgrade(revision=revision)
         db.engine.dispose()
-        raw = sqlite3.connect(path)  # foreign keys off: only these rows matter here
+        raw = sqlite3.connect(path)
+        try:
+            yield db, raw
+        finally:
+            raw.close()
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_0007_copies_each_case_region_onto_its_existing_referrals(tmp_path: Path) -> None:
+    with _sqlite_at(tmp_path, "0006") as (db, raw):
         with raw:
             _insert_minimal(raw, "cases", {"id": 1, "region_code": "KZ-75", "reference": "a"})
             _insert_minimal(raw, "cases", {"id": 2, "region_code": "KZ-43", "reference": "b"})
@@ -137,13 +151,10 @@ def test_0007_copies_each_case_region_onto_its_existing_referrals(tmp_path: Path
                                                    "idempotency_key": f"k{referral_id}"})
                 _insert_minimal(raw, "referral_history", {"referral_id": referral_id,
                                                           "case_id": case_id})
-        raw.close()
         upgrade()
         with db.engine.connect() as conn:
             copied = dict(conn.execute(text("SELECT id, region_code FROM referrals")).all())
         assert copied == {10: "KZ-75", 11: "KZ-43", 12: "KZ-43"}
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _index_names(table: str) -> set[str]:
@@ -153,17 +164,9 @@ def _index_names(table: str) -> set[str]:
 
 
 def test_0008_adds_and_removes_the_case_index_keeping_rows(tmp_path: Path) -> None:
-    path = tmp_path / "data.sqlite"
-    app = create_app(base_config(f"sqlite:///{path}"))
-    with app.app_context():
-        from referral.extensions import db
-
-        upgrade(revision="0007")
-        db.engine.dispose()
-        raw = sqlite3.connect(path)
+    with _sqlite_at(tmp_path, "0007") as (db, raw):
         with raw:
             _insert_minimal(raw, "cases", {"id": 1, "region_code": "KZ-75", "reference": "a"})
-        raw.close()
         upgrade()
         assert "ix_cases_region_created" in _index_names("cases")
         assert "ix_referrals_region_sent" in _index_names("referrals")
@@ -172,8 +175,6 @@ def test_0008_adds_and_removes_the_case_index_keeping_rows(tmp_path: Path) -> No
         assert "ix_referrals_region_sent" in _index_names("referrals")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == 1
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _index_definitions(*names: str) -> dict[str, str]:
@@ -269,14 +270,7 @@ def test_0010_seeds_the_chain_head_from_the_newest_row_postgres(scratch_postgres
 
 def test_0011_marks_the_referrals_of_closed_cases_and_follows_later_changes(
         tmp_path: Path) -> None:
-    path = tmp_path / "data.sqlite"
-    app = create_app(base_config(f"sqlite:///{path}"))
-    with app.app_context():
-        from referral.extensions import db
-
-        upgrade(revision="0010")
-        db.engine.dispose()
-        raw = sqlite3.connect(path)
+    with _sqlite_at(tmp_path, "0010") as (db, raw):
         with raw:
             for case_id, status in ((1, "closed"), (2, "open"), (3, "monitoring")):
                 _insert_minimal(raw, "cases", {"id": case_id, "status": status,
@@ -284,7 +278,6 @@ def test_0011_marks_the_referrals_of_closed_cases_and_follows_later_changes(
             for referral_id, case_id in ((10, 1), (11, 1), (12, 2), (13, 3)):
                 _insert_minimal(raw, "referrals", {"id": referral_id, "case_id": case_id,
                                                    "idempotency_key": f"k{referral_id}"})
-        raw.close()
         upgrade()
 
         def flags() -> dict[int, bool]:
@@ -307,19 +300,10 @@ def test_0011_marks_the_referrals_of_closed_cases_and_follows_later_changes(
         assert "ix_referrals_region_overdue" not in _index_names("referrals")
         with db.engine.begin() as conn:  # the cases table still updates without the trigger
             conn.execute(text("UPDATE cases SET status = 'closed' WHERE id = 2"))
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_0013_copies_each_case_place_onto_its_incidents_and_referrals(tmp_path: Path) -> None:
-    path = tmp_path / "data.sqlite"
-    app = create_app(base_config(f"sqlite:///{path}"))
-    with app.app_context():
-        from referral.extensions import db
-
-        upgrade(revision="0012")
-        db.engine.dispose()
-        raw = sqlite3.connect(path)  # foreign keys off: only these rows matter here
+    with _sqlite_at(tmp_path, "0012") as (db, raw):
         with raw:
             _insert_minimal(raw, "cases", {"id": 1, "region_code": "KZ-75", "district_id": 7,
                                            "reference": "a"})
@@ -330,7 +314,6 @@ def test_0013_copies_each_case_place_onto_its_incidents_and_referrals(tmp_path: 
                 _insert_minimal(raw, "referrals", {"id": row_id, "case_id": case_id,
                                                    "region_code": "KZ-00",
                                                    "idempotency_key": f"k{row_id}"})
-        raw.close()
         upgrade()
         with db.engine.connect() as conn:
             incidents = {r.id: (r.region_code, r.district_id) for r in conn.execute(text(
@@ -345,8 +328,6 @@ def test_0013_copies_each_case_place_onto_its_incidents_and_referrals(tmp_path: 
         assert "ix_incidents_region_occurred" not in _index_names("incidents")
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM incidents")).scalar() == 3
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.mark.postgres
@@ -396,14 +377,7 @@ def test_0014_risk_order_index_up_and_down(scratch_postgres: str) -> None:
 
 
 def test_0015_marks_cases_taken_up_and_follows_later_moves(tmp_path: Path) -> None:
-    path = tmp_path / "data.sqlite"
-    app = create_app(base_config(f"sqlite:///{path}"))
-    with app.app_context():
-        from referral.extensions import db
-
-        upgrade(revision="0014")
-        db.engine.dispose()
-        raw = sqlite3.connect(path)  # foreign keys off: only these rows matter here
+    with _sqlite_at(tmp_path, "0014") as (db, raw):
         with raw:
             for case_id in (1, 2, 3):
                 _insert_minimal(raw, "cases", {"id": case_id, "reference": f"c{case_id}"})
@@ -412,7 +386,6 @@ def test_0015_marks_cases_taken_up_and_follows_later_moves(tmp_path: Path) -> No
                 _insert_minimal(raw, "referrals", {"id": row_id, "case_id": case_id,
                                                    "status": status,
                                                    "idempotency_key": f"k{row_id}"})
-        raw.close()
         upgrade()
 
         def flags() -> dict[int, bool]:
