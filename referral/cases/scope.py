@@ -137,15 +137,34 @@ def _agency_case_ids(actor: Actor) -> Select[tuple[int]]:
     return union_all(open_, named_sealed_case_ids(actor.user_id))
 
 
+def _agency_rule(actor: Actor) -> ColumnElement[bool]:
+    """An officer's or manager's cases: open ones their agency owns or is shared, and the
+    restricted ones naming them.
+
+    Every branch is an index condition: the owner by its index, the shared and the named ids
+    as id lists looked up by primary key (referral.access.idlist). PostgreSQL then combines
+    them with the page's own conditions (a high-risk panel takes the partial high-risk index)
+    and reads only the rows both allow. As ``id IN (owned ∪ shared minus sealed)`` it built the
+    agency's whole visible set and read each case by primary key: 3,700 lookups for a busy
+    agency's panel of ten (35 → 7 ms); and "owner = x OR id IN (subquery)", an OR with a join,
+    read every case matching the page's other filters (210 ms; docs/performance.md).
+    """
+    shared = union_all(*(source(actor) for source in _SHARING))
+    rule = and_(Case.restricted == false(),
+                or_(Case.owner_agency_id == actor.agency_id, in_id_list(Case.id, shared)))
+    if knows_named_on_no_sealed_case(actor):
+        return rule
+    members = CaseMember.__table__
+    named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
+    return or_(rule, and_(in_id_list(Case.id, named), Case.restricted == true()))
+
+
 @register_scope(Case)
 def case_visible(actor: Actor) -> ColumnElement[bool]:
     if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
         return false()
     if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
-        # The same rule as below, as one IN over id sets: "owner = x OR id IN (…) OR …" cannot
-        # use the owner index, so PostgreSQL read every case matching the page's other filters
-        # (210 ms for a home-page panel at 1M cases; see docs/performance.md).
-        return Case.id.in_(_agency_case_ids(actor))
+        return _agency_rule(actor)
     # Each branch leads with an indexed condition (region; restricted = true) and the named
     # check is a correlated EXISTS, so PostgreSQL can combine two index scans instead of
     # reading every case that matches the page's other filters (docs/performance.md).

@@ -275,3 +275,39 @@ def test_shared_agencies_contribute_only_within_their_categories(world, police):
     seen = cases.get_case_for(other, case.id)
     assert [n.body for n in notes.list_notes(other, seen)] == ["our note"]
     assert set(DATA_CATEGORIES) > visible_categories(other, seen)
+
+
+def test_the_case_rule_and_the_id_list_agree_for_every_reader(world, police):
+    """case_visible (applied to every Case query) and visible_case_ids (used for duplicate
+    checks) are written differently for speed; both must give the same cases."""
+    from referral.cases.scope import visible_case_ids
+    from referral.referrals import service as referrals
+    from tests.referrals.factories import send
+
+    crisis = actor(world["crisis"])
+    open_case = f.open_case(police)
+    sealed = f.open_case(police)
+    shared = f.open_case(police)
+    shared_sealed = f.open_case(police)
+    for case in (shared, shared_sealed):
+        referral = send(world["officer"], case, world["crisis_agency"])
+        referrals.accept_referral(crisis, referral_id=referral.id)
+    cases.set_restriction(police, sealed.id, restricted=True, member_ids=[])
+    cases.set_restriction(police, shared_sealed.id, restricted=True,
+                          member_ids=[world["manager"].id])
+    f.open_case(actor(world["other"]), "KZ-43")
+    expected = {
+        "officer": {open_case.id, sealed.id, shared.id, shared_sealed.id},
+        "manager": {open_case.id, shared.id, shared_sealed.id},
+        "crisis": {shared.id},
+        "coordinator": {open_case.id, shared.id},
+        "other": set(),
+    }
+    mine = {open_case.id, sealed.id, shared.id, shared_sealed.id}
+    for name, ids in expected.items():
+        reader = actor(world[name])
+        with acting_as(reader):
+            by_rule = set(db.session.execute(select(Case.id)).scalars())
+            by_list = set(db.session.execute(visible_case_ids(reader)).scalars())
+        assert by_rule & mine == ids, name
+        assert by_rule == by_list, name
