@@ -17,7 +17,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,15 +116,21 @@ _PG_ROWS = """
 
 
 def _pg_batches(cursor: Any, low: int, high: int) -> Iterator[list[Any]]:
-    """Rows with low < id <= high, in keyset batches."""
-    last_id = low
-    while True:
-        cursor.execute(_PG_ROWS, (last_id, high, BATCH))
-        rows = cursor.fetchall()
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1][0]
+    """Rows with low < id <= high, in keyset batches, each fetched while the one before is
+    hashed: the next batch needs only the last id of the one before, so a thread asks the
+    server for it while this one checks rows (the server formats rows on one core, Python
+    hashes them on the other; one after the other, each waited for the other)."""
+
+    def fetch(after: int) -> list[Any]:
+        cursor.execute(_PG_ROWS, (after, high, BATCH))
+        return cursor.fetchall()
+
+    with ThreadPoolExecutor(max_workers=1) as prefetch:
+        rows = fetch(low)
+        while rows:
+            following = prefetch.submit(fetch, rows[-1][0])
+            yield rows
+            rows = following.result()
 
 
 def _sqlite_batches() -> Iterator[list[Any]]:
