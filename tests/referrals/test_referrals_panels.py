@@ -1,11 +1,12 @@
 """The sender's outcomes panel: newest closings first, read from the index, and never fewer
-than there are to show when the newest ones are on cases the reader may not see."""
+than there are to show when the newest ones are on cases the reader may not see; one
+statement."""
 
 from __future__ import annotations
 
 from referral.access.scope import acting_as
 from referral.referrals import panels, service
-from tests.fixtures import actor
+from tests.fixtures import actor, recorded_statements
 from tests.referrals.factories import make_case, send
 
 
@@ -32,5 +33,8 @@ def test_newest_outcomes_first_and_restricted_ones_skipped_not_lost(world, monke
     assert _shown(owner) == [
         r.id for r in reversed(visible + hidden)][:panels.OUTCOMES]
     assert _shown(manager) == [r.id for r in reversed(visible)]
-    monkeypatch.setattr(panels, "OUTCOMES", 1)  # 4 candidates: all hidden from the manager
+    monkeypatch.setattr(panels, "OUTCOMES", 1)  # the newest four are hidden from the manager
     assert _shown(manager) == [visible[-1].id]
+    with recorded_statements() as statements:
+        _shown(manager)
+    assert len(statements) == 1
