@@ -792,9 +792,14 @@ def pg_dsn(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://")
 
 
-# What the triggers of migration 0015 keep: a case is taken up once a referral of it is.
-TAKEN_UP_SQL = ("UPDATE cases SET referral_accepted = true WHERE id IN (SELECT case_id FROM "
-                "referrals WHERE status IN ('accepted', 'in_progress', 'on_hold', 'completed'))")
+def taken_up_sql() -> str:
+    """What the triggers of migration 0015 keep, for all cases at once: a case is taken up once
+    a referral of it is in a shared state."""
+    from referral.referrals.lifecycle import SHARED_STATES
+
+    states = ", ".join(f"'{state.value}'" for state in sorted(SHARED_STATES))
+    return (f"UPDATE cases SET referral_accepted = true WHERE id IN "
+            f"(SELECT case_id FROM referrals WHERE status IN ({states}))")
 
 
 def pg_drop_secondary(dsn: str) -> list[str]:
@@ -1055,7 +1060,7 @@ def generate(url: str, *, scale: float, seed: int = 2026, workers: int = 2,
             for (region, year), value in world.sequences.items():
                 conn.execute(sa.text(seq_sql), {"r": region, "y": year, "v": value})
             audit_service.reset_head(conn)  # the chain's head: the last row loaded above
-            conn.execute(sa.text(TAKEN_UP_SQL))
+            conn.execute(sa.text(taken_up_sql()))
         db.engine.dispose()
     if postgres:
         _pg_run(pg_dsn(url), ["ALTER TABLE referrals ENABLE TRIGGER USER"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Select, and_, event, exists, false, or_, select, true, union, union_all
+from sqlalchemy import Select, and_, event, exists, false, or_, select, true, union_all
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -55,13 +55,6 @@ def register_case_sharing(source: SharingSource) -> SharingSource:
     return source
 
 
-def _reach(actor: Actor) -> ColumnElement[bool]:
-    """Coordinators reach the cases of their regions (agencies: see _agency_case_ids)."""
-    if actor.role == Role.COORDINATOR:
-        return Case.region_code.in_(sorted(actor.region_ids)) if actor.region_ids else false()
-    return false()
-
-
 def sealed_case_ids() -> Select[tuple[int]]:
     """Ids of the restricted cases: a bare ``restricted`` (not ``IS true``), so PostgreSQL reads
     them from the partial index ix_cases_sealed alone (a few thousand ids, 16 index pages).
@@ -88,9 +81,7 @@ def open_or_named(case_id: ColumnElement[Any], actor: Actor) -> ColumnElement[bo
     not_sealed = case_id.not_in(sealed_case_ids())
     if knows_named_on_no_sealed_case(actor):
         return not_sealed
-    members = CaseMember.__table__
-    named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
-    return or_(not_sealed, case_id.in_(named))
+    return or_(not_sealed, case_id.in_(_named_ids(actor)))
 
 
 @register_session_column(NAMED_ON_SEALED)
@@ -125,57 +116,46 @@ def _members_written(state: ORMExecuteState) -> None:
         forget_session_value(NAMED_ON_SEALED)
 
 
-def _agency_case_ids(actor: Actor) -> Select[tuple[int]]:
-    """Ids of the cases an officer or manager sees: reachable and open, or sealed and named."""
-    reach = union(select(_cases.c.id).where(_cases.c.owner_agency_id == actor.agency_id),
-                  *(source(actor) for source in _SHARING)).subquery()
-    # Reachable minus sealed: the few restricted ids are one small hashed set, so no case row
-    # is read to check its flag (every case exists: the ids come from foreign keys).
-    open_ = select(reach.c.id).where(reach.c.id.not_in(sealed_case_ids()))
-    if knows_named_on_no_sealed_case(actor):
-        return open_
-    return union_all(open_, named_sealed_case_ids(actor.user_id))
+def _named_ids(actor: Actor) -> Select[tuple[int]]:
+    """Ids of the cases naming the actor (members are named on restricted cases only)."""
+    members = CaseMember.__table__
+    return select(members.c.case_id).where(members.c.user_id == actor.user_id)
 
 
-def _agency_rule(actor: Actor) -> ColumnElement[bool]:
-    """An officer's or manager's cases: open ones their agency owns or is shared, and the
-    restricted ones naming them.
+def _rule(actor: Actor, c: Any) -> ColumnElement[bool]:
+    """The case rule over the columns ``c``: the mapped class (case_visible) or the plain
+    table's ``.c`` (visible_case_ids, which must not bring the Case criteria in again).
 
-    Every branch is an index condition: the owner by its index, the shared and the named ids
-    as id lists looked up by primary key (referral.access.idlist). PostgreSQL then combines
-    them with the page's own conditions (a high-risk panel takes the partial high-risk index)
-    and reads only the rows both allow. As ``id IN (owned ∪ shared minus sealed)`` it built the
-    agency's whole visible set and read each case by primary key: 3,700 lookups for a busy
-    agency's panel of ten (35 → 7 ms); and "owner = x OR id IN (subquery)", an OR with a join,
-    read every case matching the page's other filters (210 ms; docs/performance.md).
+    Open cases the actor reaches (their agency owns it or it is shared with them; a
+    coordinator's regions), or restricted ones naming them. Every branch is an index
+    condition: the owner or the region by its index, the shared and the named ids as id lists
+    looked up by primary key (referral.access.idlist). PostgreSQL then combines them with the
+    page's own conditions (a high-risk panel takes the partial high-risk index) and reads only
+    the rows both allow. As ``id IN (owned ∪ shared minus sealed)`` it built an agency's whole
+    visible set and read each case by primary key: 3,700 lookups for a busy agency's panel of
+    ten (35 → 7 ms); "owner = x OR id IN (subquery)", an OR with a join, read every case
+    matching the page's other filters (210 ms); and the named branch kept a coordinator's list
+    from being read in index order (docs/performance.md). The bare ``restricted`` test lets
+    PostgreSQL use the partial index of restricted cases.
     """
-    shared = union_all(*(source(actor) for source in _SHARING))
-    rule = and_(Case.restricted == false(),
-                or_(Case.owner_agency_id == actor.agency_id, in_id_list(Case.id, shared)))
+    if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
+        return false()
+    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
+        shared = union_all(*(source(actor) for source in _SHARING))
+        reach = or_(c.owner_agency_id == actor.agency_id, in_id_list(c.id, shared))
+    elif actor.role == Role.COORDINATOR and actor.region_ids:
+        reach = c.region_code.in_(sorted(actor.region_ids))
+    else:
+        return false()
+    rule = and_(c.restricted == false(), reach)
     if knows_named_on_no_sealed_case(actor):
         return rule
-    members = CaseMember.__table__
-    named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
-    return or_(rule, and_(in_id_list(Case.id, named), Case.restricted == true()))
+    return or_(rule, and_(in_id_list(c.id, _named_ids(actor)), c.restricted == true()))
 
 
 @register_scope(Case)
 def case_visible(actor: Actor) -> ColumnElement[bool]:
-    if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
-        return false()
-    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
-        return _agency_rule(actor)
-    # Each branch leads with an indexed condition (region; restricted = true) and the named
-    # check is a correlated EXISTS, so PostgreSQL can combine two index scans instead of
-    # reading every case that matches the page's other filters (docs/performance.md).
-    # The named branch as an id list looked up by primary key (referral.access.idlist), so it
-    # reads the two or three cases naming the reader, not every restricted case of the nation.
-    region_open = and_(Case.restricted == false(), _reach(actor))
-    if knows_named_on_no_sealed_case(actor):
-        return region_open
-    members = CaseMember.__table__
-    named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
-    return or_(region_open, and_(in_id_list(Case.id, named), Case.restricted == true()))
+    return _rule(actor, Case)
 
 
 # What parts of a case a user may read once they see it. Owners, coordinators of the region and
@@ -227,20 +207,7 @@ def visible_case_ids(actor: Actor) -> Select[tuple[int]]:
     """The ids of the cases ``actor`` sees, over the plain table: the same rule as case_visible,
     without the Case criteria being applied again inside it (each child scope nested the whole
     rule once more, and a search query carried it eight times; docs/performance.md)."""
-    if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
-        return select(_cases.c.id).where(false())
-    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
-        return _agency_case_ids(actor)
-    if actor.role == Role.COORDINATOR and actor.region_ids:
-        region_open = and_(_cases.c.restricted.is_(False),
-                           _cases.c.region_code.in_(sorted(actor.region_ids)))
-        if knows_named_on_no_sealed_case(actor):
-            return select(_cases.c.id).where(region_open)
-        members = CaseMember.__table__
-        named = select(members.c.case_id).where(members.c.user_id == actor.user_id)
-        return select(_cases.c.id).where(or_(
-            region_open, and_(in_id_list(_cases.c.id, named), _cases.c.restricted.is_(True))))
-    return select(_cases.c.id).where(false())
+    return select(_cases.c.id).where(_rule(actor, _cases.c))
 
 
 def case_visible_exists(case_id: ColumnElement[int], actor: Actor) -> ColumnElement[bool]:

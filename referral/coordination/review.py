@@ -121,7 +121,7 @@ def _param(name: str, column: Any = None, **kw: Any) -> Any:
     return bindparam(name, type_=getattr(column, "type", None), **kw)
 
 
-def _referral_query(shape: Filters) -> Any:
+def _referral_query(shape: _Shape) -> Any:
     """The referral sections' own columns, from referrals alone: their case's reference and
     the agencies' names are joined to the few rows shown, after the limit (``_named``).
     ``shape`` says which filters are set; their values, like the regions and times, are
@@ -134,7 +134,7 @@ def _referral_query(shape: Filters) -> Any:
                Referral.accepted_at, Referral.last_progress_at)
         .where(Referral.region_code.in_(_param("regions", expanding=True)))
     )
-    if getattr(shape, "sealed_in_scope", True):
+    if shape.sealed_in_scope:
         # Else the referral scope already leaves every restricted case out, and saying it
         # again hashed the nation's restricted ids twice in each section (docs/performance.md).
         query = query.where(Referral.case_id.not_in(sealed_case_ids()))
@@ -187,7 +187,7 @@ def _union(parts: list[tuple[str, Any, list[Any]]], limit: int,
 
 
 @lru_cache(maxsize=128)
-def _statement(names: tuple[str, ...], shape: Filters, limit: int) -> Any:
+def _statement(names: tuple[str, ...], shape: _Shape, limit: int) -> Any:
     """One kind's sections as one statement, built once per shape of filters and reused with
     new parameters: building and keying a six-branch UNION cost more Python time than the
     database spent answering it (docs/performance.md). The scope's criteria are added when it
@@ -224,7 +224,7 @@ def _referral_row(section: str, r: Any) -> Row:
                service_code=r.service_code, urgency=r.urgency, status=r.status, since=since)
 
 
-def _overdue(shape: Filters) -> tuple[Any, list[Any]]:
+def _overdue(shape: _Shape) -> tuple[Any, list[Any]]:
     """Expired, or past the deadline and not yet swept; not since referred elsewhere."""
     later = aliased(Referral)
     # The case's closing as copied on the referral (``NOT case_closed``, migration 0011): the
@@ -238,7 +238,7 @@ def _overdue(shape: Filters) -> tuple[Any, list[Any]]:
     return query, [Referral.deadline_at, Referral.id]
 
 
-def _due_soon(shape: Filters) -> tuple[Any, list[Any]]:
+def _due_soon(shape: _Shape) -> tuple[Any, list[Any]]:
     query = _referral_query(shape).where(
         Referral.status == Status.SENT, Referral.deadline_at >= _param("now"),
         Referral.deadline_at < _param("due_soon_until"),
@@ -246,14 +246,14 @@ def _due_soon(shape: Filters) -> tuple[Any, list[Any]]:
     return query, [Referral.deadline_at, Referral.id]
 
 
-def _on_hold(shape: Filters) -> tuple[Any, list[Any]]:
+def _on_hold(shape: _Shape) -> tuple[Any, list[Any]]:
     query = _referral_query(shape).where(
         Referral.status == Status.ON_HOLD, Referral.review_at < _param("now"),
     )
     return query, [Referral.review_at, Referral.id]
 
 
-def _no_progress(shape: Filters) -> tuple[Any, list[Any]]:
+def _no_progress(shape: _Shape) -> tuple[Any, list[Any]]:
     last = func.coalesce(Referral.last_progress_at, Referral.accepted_at)
     query = _referral_query(shape).where(
         Referral.status.in_([Status.ACCEPTED, Status.IN_PROGRESS]),
@@ -262,7 +262,7 @@ def _no_progress(shape: Filters) -> tuple[Any, list[Any]]:
     return query, [last, Referral.id]
 
 
-def _case_query(shape: Filters) -> Any:
+def _case_query(shape: _Shape) -> Any:
     """The case sections' columns: each section fills the ones it has, NULL the others, so
     both go out in one UNION."""
     query = (select(Case.id, Case.reference, Case.district_id, Case.risk_level,
@@ -284,7 +284,7 @@ def _case_query(shape: Filters) -> Any:
 _referrals = Referral.__table__
 
 
-def _high_risk(shape: Filters) -> tuple[Any, list[Any]]:
+def _high_risk(shape: _Shape) -> tuple[Any, list[Any]]:
     # No referral taken up: the case's own flag, kept by triggers on referrals (migration
     # 0015), instead of probing the referrals of each of the region's open high-risk cases.
     query = _case_query(shape).add_columns(
@@ -295,7 +295,7 @@ def _high_risk(shape: Filters) -> tuple[Any, list[Any]]:
     return query, [Case.high_risk_flagged_at.is_(None), Case.high_risk_flagged_at, Case.id]
 
 
-def _measures_ending(shape: Filters) -> tuple[Any, list[Any]]:
+def _measures_ending(shape: _Shape) -> tuple[Any, list[Any]]:
     """Active measures ending soon with no follow-up: no later measure on the case, and no
     referral sent in the last days before the end."""
     renewal = aliased(ProtectiveMeasure)
