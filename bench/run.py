@@ -217,6 +217,9 @@ def run_page(app: Any, name: str, role: str, requests: Callable[[int], Request],
     return result
 
 
+NO_FIGURES_CACHE = {"COORDINATION_FIGURES_CACHE_SECONDS": 0}
+
+
 def page_plan(app: Any, people: dict[str, list[Person]], year: int
               ) -> list[tuple[str, str, Callable[[int], Request], dict[str, Any]]]:
     """(page, as whom, request i -> (client, method, url, data), options) for every page."""
@@ -301,6 +304,14 @@ def page_plan(app: Any, people: dict[str, list[Person]], year: int
          {}),
         ("coverage", "coordinator", get(coordinators, "/coordination/coverage"), {}),
         ("statistics export, one region-year (CSV)", "coordinator", export, {"export": True}),
+        # The same three with the figures computed on every request (figures_cache off): what
+        # the first reader of a region in five minutes waits.
+        ("agency performance, computed each time", "coordinator",
+         get(coordinators, "/coordination/performance"), {"config": NO_FIGURES_CACHE}),
+        ("coverage, computed each time", "coordinator", get(coordinators, "/coordination/coverage"),
+         {"config": NO_FIGURES_CACHE}),
+        ("statistics export, computed each time", "coordinator", export,
+         {"export": True, "config": NO_FIGURES_CACHE}),
     ]
 
 
@@ -319,8 +330,13 @@ def measure_pages(url: str, n: int, *, export_n: int, memory: int = 3, only: str
         if only and only not in name:
             continue
         count = export_n if options.get("export") else n
-        results.append(run_page(app, name, role, make, count,
-                                expect=options.get("expect", (200,)), memory=memory))
+        saved = {key: app.config.get(key) for key in options.get("config", {})}
+        app.config.update(options.get("config", {}))
+        try:
+            results.append(run_page(app, name, role, make, count,
+                                    expect=options.get("expect", (200,)), memory=memory))
+        finally:
+            app.config.update(saved)
     return results
 
 

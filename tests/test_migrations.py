@@ -413,3 +413,33 @@ def test_0015_marks_cases_taken_up_and_follows_later_moves(tmp_path: Path) -> No
             assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == 3
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_0016_region_high_risk_unaccepted_up_and_down(scratch_postgres: str) -> None:
+    app = create_app(base_config(scratch_postgres))
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade()
+        found = _index_definitions("ix_cases_region_high_risk_unaccepted")
+        assert found["ix_cases_region_high_risk_unaccepted"].endswith(
+            "(region_code, high_risk_flagged_at, id) WHERE (((risk_level)::text = 'high'::text) "
+            "AND ((status)::text <> 'closed'::text) AND (NOT referral_accepted))")
+        downgrade(revision="0015")
+        assert _index_definitions("ix_cases_region_high_risk_unaccepted") == {}
+        upgrade()
+        _assert_models_match(app)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0016_region_high_risk_unaccepted_sqlite(tmp_path: Path) -> None:
+    with _sqlite_at(tmp_path, "0015") as (db, _raw):
+        assert "ix_cases_region_high_risk_unaccepted" not in _index_names("cases")
+        upgrade()
+        assert "ix_cases_region_high_risk_unaccepted" in _index_names("cases")
+        downgrade(revision="0015")
+        assert "ix_cases_region_high_risk_unaccepted" not in _index_names("cases")
+        db.session.remove()
+        db.engine.dispose()

@@ -10,11 +10,12 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
-    SelectField,
     SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
+
+from referral.web.widgets import SelectField
 
 REQUIRED = _l("This field is required.")
 

@@ -9,13 +9,13 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
-    SelectField,
     SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from referral.accounts.forms import REQUIRED
+from referral.web.widgets import SelectField
 
 
 class AgencyForm(FlaskForm):

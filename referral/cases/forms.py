@@ -11,7 +11,6 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -20,6 +19,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from referral.accounts.forms import REQUIRED
 from referral.cases.risk import ANSWERS, RISK_FACTORS
+from referral.web.widgets import SelectField
 
 
 def _int_or_none(value: object) -> int | None:

@@ -84,6 +84,9 @@ class Case(db.Model):
         # escalation, the overdue review).
         Index("ix_cases_high_risk_unaccepted", "high_risk_flagged_at", "id",
               postgresql_where=text(_UNACCEPTED), sqlite_where=text(_UNACCEPTED)),
+        # Migration 0016: the same cases per region (the coordinator's home and review).
+        Index("ix_cases_region_high_risk_unaccepted", "region_code", "high_risk_flagged_at",
+              "id", postgresql_where=text(_UNACCEPTED), sqlite_where=text(_UNACCEPTED)),
         # Migration 0014, PostgreSQL only (SQLite takes no NULLS LAST in an index):
         # ix_cases_region_risk_order, a region's cases in the case list's "high risk first"
         # order (referral.web.database.DATABASE_ONLY_INDEXES).

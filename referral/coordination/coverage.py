@@ -8,7 +8,7 @@ Supply and demand are counted by the database in one statement (three GROUP BYs)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -18,7 +18,7 @@ from referral.access.scope import Actor
 from referral.agencies.models import Agency, AgencyType, District
 from referral.audit import service as audit
 from referral.cases.models import Case
-from referral.coordination import sqlstats
+from referral.coordination import figures_cache, sqlstats
 from referral.coordination.common import as_actor, regions_for
 from referral.coordination.performance import local_bounds
 from referral.extensions import db
@@ -29,7 +29,6 @@ SERVICE_TYPES = (AgencyType.CRISIS_CENTER, AgencyType.FAMILY_SUPPORT,
                  AgencyType.CORRECTIONAL_PROVIDER, AgencyType.SPECIAL_POLICE)
 SURVIVOR_SERVICES = (AgencyType.CRISIS_CENTER, AgencyType.FAMILY_SUPPORT)
 CAPACITY_DECLINES = ("no_capacity", "out_of_area")
-_case_table = Case.__table__
 
 
 @dataclass
@@ -73,6 +72,7 @@ class Coverage:
     start: date
     end: date
     districts: list[DistrictCoverage]
+    computed_at: datetime | None = None  # the figures may be a few minutes old (figures_cache)
 
     @property
     def gaps(self) -> list[DistrictCoverage]:
@@ -119,22 +119,21 @@ def _cases(region_code: str, first: datetime, last: datetime) -> Select[Any]:
 def _referrals(region_code: str, first: datetime, last: datetime) -> Select[Any]:
     """Referrals sent in the period per district of their case, service and capacity decline.
 
-    The case's district is read from the plain table: the referral scope and the explicit
-    exclusion of restricted cases decide which referrals count, as everywhere in these figures.
-    Naming the case's region (the referral's copy of it, kept in step) lets PostgreSQL hash the
-    region's cases from ix_cases_region_created rather than look up a case per referral.
+    From the referrals' copy of their case's region and district (kept in step, region_copy.py):
+    one range of ix_referrals_region_sent, which covers these columns, and no case read. Joining
+    the cases for the district hashed the region's 36,000 cases per page (docs/performance.md).
+    The referral scope and the explicit exclusion of restricted cases decide which referrals
+    count, as everywhere in these figures.
     """
     capacity = case((and_(Referral.status == Status.DECLINED.value,
                           Referral.decline_reason.in_(CAPACITY_DECLINES)),
                      Referral.decline_reason))
     return (
-        select(literal("referrals"), _case_table.c.district_id, Referral.service_code, capacity,
+        select(literal("referrals"), Referral.district_id, Referral.service_code, capacity,
                func.count(), literal(0), literal(0))
-        .join(_case_table, and_(_case_table.c.id == Referral.case_id,
-                                _case_table.c.region_code == region_code))
         .where(Referral.region_code == region_code, sqlstats.not_sealed(Referral.case_id),
                Referral.sent_at >= first, Referral.sent_at < last)
-        .group_by(_case_table.c.district_id, Referral.service_code, capacity))
+        .group_by(Referral.district_id, Referral.service_code, capacity))
 
 
 def _supply_and_demand(region_code: str, start: date, end: date,
@@ -162,14 +161,21 @@ def _supply_and_demand(region_code: str, start: date, end: date,
 @as_actor
 def district_coverage(actor: Actor, *, region_code: str | None, start: date,
                       end: date) -> Coverage:
-    """Supply and demand per district of one of the coordinator's regions."""
+    """Supply and demand per district of one of the coordinator's regions, computed at most a
+    few minutes ago (figures_cache)."""
     region = regions_for(actor, region_code)[0]
-    found = _districts(region)
-    _supply_and_demand(region, start, end, found)
-    unplaced = found.pop(None)
-    districts = list(found.values())
-    if unplaced.service_points or unplaced.has_demand:
-        districts.append(unplaced)
+
+    def compute() -> Coverage:
+        found = _districts(region)
+        _supply_and_demand(region, start, end, found)
+        unplaced = found.pop(None)
+        districts = list(found.values())
+        if unplaced.service_points or unplaced.has_demand:
+            districts.append(unplaced)
+        return Coverage(region, start, end, districts)
+
+    result, computed_at = figures_cache.figures("coverage", actor, [region], (start, end),
+                                                compute)
     audit.record("coordination.coverage", object_type="region", object_id=region,
                  details={"start": start.isoformat(), "end": end.isoformat()})
-    return Coverage(region, start, end, districts)
+    return replace(result, computed_at=computed_at)

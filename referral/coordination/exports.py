@@ -28,7 +28,7 @@ from referral.access.scope import Actor
 from referral.agencies.models import District
 from referral.audit import service as audit
 from referral.cases.models import Case, Incident, Offence
-from referral.coordination import sqlstats, stats
+from referral.coordination import figures_cache, sqlstats, stats
 from referral.coordination.common import as_actor, display_zone, regions_for
 from referral.coordination.performance import local_bounds
 from referral.extensions import db
@@ -148,18 +148,24 @@ def _referrals(tally: _Tally, regions: list[str], periods: sqlstats.Periods, fir
 @as_actor
 def statistics_rows(actor: Actor, *, start: date, end: date, region_code: str | None = None,
                     granularity: str = stats.MONTH, fmt: str = "csv") -> list[ExportRow]:
-    """The aggregate rows of an export; the export itself is audited here."""
+    """The aggregate rows of an export, computed at most a few minutes ago (figures_cache); the
+    export itself is audited here. The list is shared: callers only read it."""
     regions = regions_for(actor, region_code)
     if granularity not in stats.GRANULARITIES:
         granularity = stats.MONTH
-    first, last = local_bounds(start, end)
-    periods = sqlstats.periods(first, last, granularity, display_zone())
-    districts = dict(db.session.execute(select(District.id, District.name_en).where(
-        District.region_code.in_(regions))).all())
-    tally = _Tally(periods, districts)
-    for measure in (_cases, _incidents, _referrals):
-        measure(tally, regions, periods, first, last)
-    rows = tally.rows()
+
+    def compute() -> list[ExportRow]:
+        first, last = local_bounds(start, end)
+        periods = sqlstats.periods(first, last, granularity, display_zone())
+        districts = dict(db.session.execute(select(District.id, District.name_en).where(
+            District.region_code.in_(regions))).all())
+        tally = _Tally(periods, districts)
+        for measure in (_cases, _incidents, _referrals):
+            measure(tally, regions, periods, first, last)
+        return tally.rows()
+
+    rows, _computed_at = figures_cache.figures("statistics", actor, regions,
+                                               (start, end, granularity), compute)
     audit.record("statistics.export", object_type="region", object_id=",".join(regions),
                  details={"format": fmt, "start": start.isoformat(), "end": end.isoformat(),
                           "granularity": granularity, "rows": len(rows)})

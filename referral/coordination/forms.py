@@ -10,7 +10,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     HiddenField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -21,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from referral.accounts.forms import REQUIRED
 from referral.coordination import stats
 from referral.coordination.common import display_zone
+from referral.web.widgets import SelectField
 
 
 def int_or_none(value: object) -> int | None:

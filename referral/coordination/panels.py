@@ -17,7 +17,7 @@ from referral.models_base import utcnow
 def review_panel(actor: Actor) -> dict[str, Any]:
     if not actor.region_ids:
         return {"review": None, "upcoming": []}
-    found = review.overdue_review(actor, rows=1)  # the panel shows the counts only
+    found = review.overdue_review(actor, rows=0)  # the panel shows the counts only
     upcoming = [c for c in conferences.list_conferences_for(actor, limit=20)
                 if c.scheduled_at >= utcnow() and c.status == "scheduled"]
     return {"review": found, "upcoming": sorted(upcoming, key=lambda c: c.scheduled_at)[:3]}

@@ -18,7 +18,7 @@ test_coordination_figures_sql.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy import ColumnElement, case, func, select, tuple_
 from referral.access.scope import Actor
 from referral.agencies.models import Agency
 from referral.audit import service as audit
-from referral.coordination import sqlstats, stats
+from referral.coordination import figures_cache, sqlstats, stats
 from referral.coordination.common import as_actor, display_zone, regions_for
 from referral.extensions import db
 from referral.referrals.lifecycle import Status
@@ -82,6 +82,7 @@ class Performance:
     agencies: list[AgencyFigures]
     total: Figures
     trend: list[PeriodFigures]
+    computed_at: datetime | None = None  # the figures may be a few minutes old (figures_cache)
 
     @cached_property
     def decline_codes(self) -> list[str]:
@@ -234,21 +235,28 @@ def figures_in_python(where: list[ColumnElement[bool]], periods: sqlstats.Period
 def agency_performance(actor: Actor, *, start: date, end: date, granularity: str = stats.MONTH,
                        region_code: str | None = None,
                        agency_id: int | None = None) -> Performance:
-    """Per receiving agency and per period, the figures defined in this module's docstring."""
+    """Per receiving agency and per period, the figures defined in this module's docstring,
+    computed at most a few minutes ago (figures_cache)."""
     regions = regions_for(actor, region_code)
     if granularity not in stats.GRANULARITIES:
         granularity = stats.MONTH
-    first, last = local_bounds(start, end)
-    periods = sqlstats.periods(first, last, granularity, display_zone())
-    compute = figures_in_database if sqlstats.in_database() else figures_in_python
-    found = compute(_where(regions, first, last, agency_id), periods)
-    agencies = sorted((AgencyFigures(a, found.names.get(a, "?"), f)
-                       for a, f in found.agencies.items()),
-                      key=lambda a: (-a.figures.received, a.name))
-    trend = [PeriodFigures(p, stats.period_label(p, granularity),
-                           found.periods.get(i, Figures()))
-             for i, p in enumerate(periods.starts, start=1)]
+
+    def compute() -> Performance:
+        first, last = local_bounds(start, end)
+        periods = sqlstats.periods(first, last, granularity, display_zone())
+        run = figures_in_database if sqlstats.in_database() else figures_in_python
+        found = run(_where(regions, first, last, agency_id), periods)
+        agencies = sorted((AgencyFigures(a, found.names.get(a, "?"), f)
+                           for a, f in found.agencies.items()),
+                          key=lambda a: (-a.figures.received, a.name))
+        trend = [PeriodFigures(p, stats.period_label(p, granularity),
+                               found.periods.get(i, Figures()))
+                 for i, p in enumerate(periods.starts, start=1)]
+        return Performance(regions, start, end, granularity, agencies, found.total, trend)
+
+    result, computed_at = figures_cache.figures(
+        "performance", actor, regions, (start, end, granularity, agency_id), compute)
     audit.record("coordination.performance", object_type="region", object_id=",".join(regions),
                  details={"start": start.isoformat(), "end": end.isoformat(),
                           "granularity": granularity})
-    return Performance(regions, start, end, granularity, agencies, found.total, trend)
+    return replace(result, computed_at=computed_at)

@@ -196,6 +196,16 @@ def _statement(names: tuple[str, ...], shape: _Shape, limit: int) -> Any:
     return _union([(name, *_BUILDERS[name](shape)) for name in names], limit, decorate)
 
 
+@lru_cache(maxsize=64)
+def _count_statement(names: tuple[str, ...], shape: _Shape) -> Any:
+    """Every wanted section's count and no row, referral and case sections in one statement:
+    the home page's panel shows only the counts, and ranking, limiting and naming rows to
+    throw them away was most of its two statements (docs/performance.md)."""
+    branches = [select(literal(name).label("section"), func.count().label("section_total"))
+                .select_from(_BUILDERS[name](shape)[0].subquery()) for name in names]
+    return branches[0] if len(branches) == 1 else union_all(*branches)
+
+
 def _parameters(regions: list[str], filters: Filters, now: datetime) -> dict[str, Any]:
     today = local_today(now)
     return {
@@ -334,9 +344,10 @@ def overdue_review(actor: Actor, *, filters: Filters | None = None,
     ``section`` alone with more of its rows.
 
     Two statements: one for the referral sections, one for the case sections. ``rows``: how
-    many rows per section (the counts are always whole); the home panel, which shows only the
-    counts, asks for one. The overview shows each section's most overdue rows; a coordinator
-    working through one section opens it on its own (up to COORDINATION_REVIEW_SECTION_ROWS).
+    many rows per section (the counts are always whole); ``rows=0`` gives the counts alone,
+    in one statement (the home panel). The overview shows each section's most overdue rows; a
+    coordinator working through one section opens it on its own (up to
+    COORDINATION_REVIEW_SECTION_ROWS).
     """
     if section is not None and section not in SECTIONS:
         section = None
@@ -355,6 +366,15 @@ def overdue_review(actor: Actor, *, filters: Filters | None = None,
                       for name in ("agency_id", "district_id", "service", "urgency")})
     parameters = _parameters(regions, filters, now)
     found: dict[str, list[Any]] = {name: [] for name in wanted}
+    if limit == 0:  # counts only, in one statement
+        for row in db.session.execute(_count_statement(tuple(wanted), shape), parameters):
+            review.totals[row.section] = row.section_total
+        for name in (section,) if section else SECTIONS:
+            review.sections[name] = []
+            review.totals.setdefault(name, 0)
+        audit.record("coordination.overdue_review", object_type="region",
+                     object_id=",".join(regions), details={"counts": review.counts})
+        return review
     for kind in (REFERRAL_SECTIONS, frozenset(SECTIONS) - REFERRAL_SECTIONS):
         names = tuple(name for name in wanted if name in kind)
         if names:

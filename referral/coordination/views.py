@@ -55,24 +55,27 @@ def _regions(actor: Actor) -> list[Region]:
         Region.code.in_(sorted(actor.region_ids))).order_by(Region.name_en)).scalars())
 
 
-def _region_agencies(actor: Actor) -> list[Agency]:
-    return list(db.session.execute(select(Agency).where(
-        Agency.region_code.in_(sorted(actor.region_ids))).order_by(Agency.name)).scalars())
+def _region_agencies(actor: Actor) -> list[tuple[int, str]]:
+    """(id, name) of the agencies of the coordinator's regions, for the filters: a hundred or
+    more, of which only these two columns are shown."""
+    return [(agency_id, name) for agency_id, name in db.session.execute(
+        select(Agency.id, Agency.name).where(Agency.region_code.in_(sorted(actor.region_ids)))
+        .order_by(Agency.name))]
 
 
 def _fill_filters(form: Any, actor: Actor) -> None:
     blank = [("", _("All"))]
-    if hasattr(form, "region"):
+    if getattr(form, "region", None) is not None:
         form.region.choices = blank + [(r.code, r.name) for r in _regions(actor)]
-    if hasattr(form, "agency"):
-        form.agency.choices = blank + [(a.id, a.name) for a in _region_agencies(actor)]
-    if hasattr(form, "district"):
+    if getattr(form, "agency", None) is not None:
+        form.agency.choices = blank + _region_agencies(actor)
+    if getattr(form, "district", None) is not None:
         districts = db.session.execute(select(District).where(
             District.region_code.in_(sorted(actor.region_ids))).order_by(District.name_en))
         form.district.choices = blank + [(d.id, d.name) for d in districts.scalars()]
-    if hasattr(form, "service"):
+    if getattr(form, "service", None) is not None:
         form.service.choices = blank + [(k, str(v)) for k, v in SERVICES.items()]
-    if hasattr(form, "urgency"):
+    if getattr(form, "urgency", None) is not None:
         form.urgency.choices = blank + [(k, str(v)) for k, v in codes.URGENCIES.items()]
 
 
@@ -250,6 +253,7 @@ def performance_page() -> str:
 def coverage_page() -> str:
     actor = current_actor()
     form = f.PeriodForm(request.args)
+    del form.agency  # coverage is per district: no agency filter to fill or show
     _fill_filters(form, actor)
     today = local_today(utcnow())
     start, end = form.start.data or today - timedelta(days=365), form.end.data or today

@@ -13,7 +13,6 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     RadioField,
-    SelectField,
     SelectMultipleField,
     TextAreaField,
 )
@@ -23,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from referral.accounts.forms import REQUIRED
 from referral.agencies.services import SERVICES
 from referral.referrals import codes
+from referral.web.widgets import SelectField
 
 
 def _choices(table: dict, blank: bool = True) -> list[tuple[str, str]]:

@@ -208,3 +208,43 @@ def test_a_coordinator_known_to_be_named_on_nothing_gets_the_same_review(app, da
         full = service.overdue_review(replace(known, named_on_sealed=None), now=NOW)
     assert fast.sections == full.sections and fast.counts == full.counts
     assert _ids(fast, service.OVERDUE) == [w["A"].id, w["B"].id]
+
+
+def test_counts_alone_equal_the_full_review_in_one_statement(data):
+    """rows=0 (the home panel) counts every section in one statement, and the counts are those
+    of the full review, whatever the filters."""
+    w = data
+    coord = actor(w["coordinator"])
+    statements = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    for filters in (Filters(), Filters(district_id=w["north"].id),
+                    Filters(agency_id=w["crisis2"].id), Filters(service="psychological"),
+                    Filters(region_code="KZ-75")):
+        full = service.overdue_review(coord, now=NOW, filters=filters)
+        statements.clear()
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            counts = service.overdue_review(coord, now=NOW, filters=filters, rows=0)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+        assert counts.counts == full.counts, filters
+        assert all(rows == [] for rows in counts.sections.values())
+        assert len([s for s in statements if "audit" not in s]) == 1, statements
+    assert service.overdue_review(coord, now=NOW, rows=0).counts[service.OVERDUE] == 2
+
+
+def test_the_home_panel_shows_the_counts(data, client):
+    from tests.fixtures import login
+
+    w = data
+    expected = service.overdue_review(actor(w["coordinator"]), rows=None).counts  # now, not NOW
+    db.session.commit()
+    login(client, w["coordinator"])
+    page = client.get("/").get_data(as_text=True)
+    assert f'<strong data-testid="count-overdue">{expected[service.OVERDUE]}</strong>' in page
+    assert (f"<strong>{expected[service.HIGH_RISK]}</strong> high-risk cases with no accepted "
+            "referral") in page
+    assert expected[service.HIGH_RISK] == 2  # K and K2, whatever the time
