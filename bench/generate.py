@@ -427,7 +427,7 @@ CASE_COLUMNS = {
                   "urgency", "risk_level",
                   "reason", "status", "sent_at", "deadline_at", "accepted_at",
                   "last_progress_at", "review_at", "closed_at", "decline_reason",
-                  "status_reason", "outcome", "version", "case_closed"],
+                  "status_reason", "outcome", "version", "case_closed", "case_restricted"],
     "referral_consents": ["referral_id", "consented", "shared_with_agency_id", "categories",
                           "legal_ground", "recorded_by_id", "recorded_at"],
     "referral_history": ["referral_id", "case_id", "action", "from_status", "to_status",
@@ -656,7 +656,7 @@ def _referral(world: World, w: dict[str, Writer], rng: random.Random, i: int, k:
         "Synthetic reason for the referral.", status, dt(sent), dt(deadline),
         dt(accepted_at) if accepted_at else None, dt(last_progress) if last_progress else None,
         dt(review_at) if review_at else None, dt(closed_at) if closed_at else None,
-        decline_reason, status_reason, outcome, 1, case_closed)
+        decline_reason, status_reason, outcome, 1, case_closed, bool(world.flags[i] & 1))
     consented = rng.random() < 0.9
     w["referral_consents"].add(ref_id, consented, receiver,
                                (CATEGORIES_ALL if rng.random() < 0.6 else CATEGORIES_SOME)
@@ -1023,8 +1023,9 @@ def generate(url: str, *, scale: float, seed: int = 2026, workers: int = 2,
     if postgres:
         restore = pg_drop_secondary(pg_dsn(url))
         # Referrals stream in beside their cases over other connections: the triggers that
-        # mark a case taken up (migration 0015) would look for cases not yet committed. Off
-        # for the load; the flag is set for all at once below.
+        # mark a case taken up (migration 0015) and copy its restriction (0017) would look for
+        # cases not yet committed. Off for the load: each referral row carries its case's
+        # restriction, and the taken-up flag is set for all at once below.
         _pg_run(pg_dsn(url), ["ALTER TABLE referrals DISABLE TRIGGER USER"])
     sink = _sink(url)
     with app.app_context():

@@ -340,7 +340,7 @@ def test_0013_covering_indexes_up_and_down(scratch_postgres: str) -> None:
     with app.app_context():
         from referral.extensions import db
 
-        upgrade()
+        upgrade(revision="0013")
         found = definitions()
         assert found["ix_referrals_region_sent"].endswith(
             "(region_code, sent_at) INCLUDE (case_id, receiver_agency_id, status, accepted_at, "
@@ -441,5 +441,71 @@ def test_0016_region_high_risk_unaccepted_sqlite(tmp_path: Path) -> None:
         assert "ix_cases_region_high_risk_unaccepted" in _index_names("cases")
         downgrade(revision="0015")
         assert "ix_cases_region_high_risk_unaccepted" not in _index_names("cases")
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_0017_0018_referral_flag_and_review_indexes_up_and_down(scratch_postgres: str) -> None:
+    app = create_app(base_config(scratch_postgres))
+    names = ("ix_referrals_region_overdue", "ix_referrals_region_stalled",
+             "ix_referrals_region_sent")
+    with app.app_context():
+        from referral.extensions import db
+
+        upgrade()
+        found = _index_definitions(*names)
+        assert found["ix_referrals_region_overdue"].endswith(
+            "WHERE (((status)::text = ANY ((ARRAY['expired'::character varying, "
+            "'sent'::character varying])::text[])) AND (NOT case_closed))")
+        assert "INCLUDE (reference, case_id" in found["ix_referrals_region_overdue"]
+        assert "case_restricted, district_id)" in found["ix_referrals_region_stalled"]
+        assert "district_id, case_restricted)" in found["ix_referrals_region_sent"]
+        with db.engine.connect() as conn:
+            triggers = set(conn.execute(text(
+                "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
+        assert {"cases_restricted_to_referrals", "referrals_case_restricted"} <= triggers
+        downgrade(revision="0016")
+        found = _index_definitions(*names)
+        assert "INCLUDE" not in found["ix_referrals_region_overdue"]
+        assert "INCLUDE" not in found["ix_referrals_region_stalled"]
+        assert found["ix_referrals_region_sent"].endswith("service_code, district_id)")
+        with db.engine.connect() as conn:
+            assert not conn.execute(text(
+                "SELECT count(*) FROM pg_trigger WHERE tgname LIKE '%case_restricted%'")).scalar()
+            columns = set(conn.execute(text(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = 'referrals'")).scalars())
+        assert "case_restricted" not in columns
+        upgrade()
+        _assert_models_match(app)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0017_copies_each_case_restriction_onto_its_referrals_sqlite(tmp_path: Path) -> None:
+    with _sqlite_at(tmp_path, "0016") as (db, raw):
+        with raw:
+            for case_id, restricted in ((1, 1), (2, 0)):
+                _insert_minimal(raw, "cases", {"id": case_id, "reference": f"c{case_id}",
+                                               "restricted": restricted})
+            for row_id, case_id in ((10, 1), (11, 2)):
+                _insert_minimal(raw, "referrals", {"id": row_id, "case_id": case_id,
+                                                   "idempotency_key": f"k{row_id}"})
+        upgrade()
+
+        def flags() -> dict[int, int]:
+            with db.engine.connect() as conn:
+                return dict(conn.execute(text(
+                    "SELECT id, case_restricted FROM referrals ORDER BY id")).all())
+
+        assert flags() == {10: 1, 11: 0}  # back-filled
+        with db.engine.begin() as conn:
+            conn.execute(text("UPDATE cases SET restricted = 1 WHERE id = 2"))
+        assert flags() == {10: 1, 11: 1}
+        downgrade(revision="0016")
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM referrals")).scalar() == 2
+        assert "ix_referrals_region_overdue" in _index_names("referrals")
         db.session.remove()
         db.engine.dispose()

@@ -69,16 +69,19 @@ def named_sealed_case_ids(user_id: int | None) -> Select[tuple[int]]:
             .where(members.c.user_id == user_id, _cases.c.restricted.is_(True)))
 
 
-def open_or_named(case_id: ColumnElement[Any], actor: Actor) -> ColumnElement[bool]:
+def open_or_named(case_id: ColumnElement[Any], actor: Actor, *,
+                  restricted: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
     """The case is not restricted, or restricted with the actor named (for records that carry
     a case id: referrals, agenda items, actions).
 
-    Written against the few restricted ids rather than "case_id IN (every open case)", which
-    made PostgreSQL hash a million ids or a region's hundred thousand for a single inbox
-    (docs/performance.md). The named branch is left out when the session said the actor is
-    named on no restricted case (``Actor.named_on_sealed``).
+    ``restricted``: the record's copy of its case's flag, when the database keeps one (referrals,
+    migration 0017); else the rule is written against the few restricted ids rather than
+    "case_id IN (every open case)", which made PostgreSQL hash a million ids or a region's
+    hundred thousand for a single inbox (docs/performance.md). The named branch is left out
+    when the session said the actor is named on no restricted case (``Actor.named_on_sealed``).
     """
-    not_sealed = case_id.not_in(sealed_case_ids())
+    not_sealed = (restricted.is_(False) if restricted is not None
+                  else case_id.not_in(sealed_case_ids()))
     if knows_named_on_no_sealed_case(actor):
         return not_sealed
     return or_(not_sealed, case_id.in_(_named_ids(actor)))

@@ -131,7 +131,7 @@ def _referrals(region_code: str, first: datetime, last: datetime) -> Select[Any]
     return (
         select(literal("referrals"), Referral.district_id, Referral.service_code, capacity,
                func.count(), literal(0), literal(0))
-        .where(Referral.region_code == region_code, sqlstats.not_sealed(Referral.case_id),
+        .where(Referral.region_code == region_code, sqlstats.referral_not_sealed(),
                Referral.sent_at >= first, Referral.sent_at < last)
         .group_by(Referral.district_id, Referral.service_code, capacity))
 

@@ -139,7 +139,7 @@ def _referrals(tally: _Tally, regions: list[str], periods: sqlstats.Periods, fir
             Referral.service_code)
     rows = db.session.execute(
         select(*keys, func.count())
-        .where(Referral.region_code.in_(regions), sqlstats.not_sealed(Referral.case_id),
+        .where(Referral.region_code.in_(regions), sqlstats.referral_not_sealed(),
                sqlstats.within(Referral.sent_at, first, last))
         .group_by(*keys)).all()
     tally.add("referrals", "service", rows)

@@ -126,7 +126,7 @@ def _where(regions: Sequence[str], first: datetime, last: datetime,
     """Referrals of the regions sent in [first, last), restricted cases left out. The referral
     scope is added to each statement as well (the services run as the coordinator)."""
     found = [Referral.region_code.in_(list(regions)), Referral.sent_at >= first,
-             Referral.sent_at < last, sqlstats.not_sealed(Referral.case_id)]
+             Referral.sent_at < last, sqlstats.referral_not_sealed()]
     if agency_id:
         found.append(Referral.receiver_agency_id == agency_id)
     return found

@@ -19,7 +19,6 @@ from referral.access.scope import Actor, knows_named_on_no_sealed_case
 from referral.agencies.models import Agency
 from referral.audit import service as audit
 from referral.cases.models import Case, CaseStatus, ProtectiveMeasure, RiskLevel
-from referral.cases.scope import sealed_case_ids
 from referral.coordination.common import as_actor, local_today, regions_for
 from referral.extensions import db
 from referral.models_base import utcnow
@@ -31,7 +30,11 @@ DEFAULTS = {
     "COORDINATION_NO_PROGRESS_DAYS": 7,      # accepted, no progress recorded for this many days
     "COORDINATION_MEASURE_ENDING_DAYS": 7,   # protective measure ends within this many days
     "COORDINATION_FOLLOW_UP_DAYS": 14,       # a referral sent this close to the end is follow-up
-    "COORDINATION_REVIEW_ROWS": 25,          # rows shown per section (the count is the full one)
+    # Rows per section on the overview (the count is the full one): the most overdue, to triage;
+    # a section opened on its own shows up to COORDINATION_REVIEW_SECTION_ROWS to work through.
+    # 10, not 25: six sections of 25 rows were 150 KB of HTML (73 KB now, for a coordinator on
+    # a slow rural connection) and half of the page's time (docs/performance.md, fix 55).
+    "COORDINATION_REVIEW_ROWS": 10,
     "COORDINATION_REVIEW_SECTION_ROWS": 200,  # rows when one section is opened on its own
 }
 
@@ -137,7 +140,7 @@ def _referral_query(shape: _Shape) -> Any:
     if shape.sealed_in_scope:
         # Else the referral scope already leaves every restricted case out, and saying it
         # again hashed the nation's restricted ids twice in each section (docs/performance.md).
-        query = query.where(Referral.case_id.not_in(sealed_case_ids()))
+        query = query.where(Referral.case_restricted.is_(False))
     if shape.agency_id:
         query = query.where(Referral.receiver_agency_id == _param("agency_id"))
     if shape.district_id:  # the case's district, copied and kept in step (region_copy.py)

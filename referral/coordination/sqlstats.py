@@ -30,6 +30,7 @@ from referral.cases.scope import sealed_case_ids
 from referral.coordination import stats
 from referral.extensions import db
 from referral.models_base import UTCDateTime
+from referral.referrals.models import Referral
 
 # percentile_disc(f) is the value of rank ceil(f × n) (at least 1): 0.5 gives the lower middle
 # value and 0.9 the nearest-rank 90th percentile, as stats.py defines them. UPPER_MIDDLE gives
@@ -97,6 +98,11 @@ def within(column: ColumnElement[datetime], first: datetime,
 def not_sealed(case_id: ColumnElement[int]) -> ColumnElement[bool]:
     """Restricted cases are left out of every figure, even for a user named on one."""
     return case_id.not_in(sealed_case_ids())
+
+
+def referral_not_sealed() -> ColumnElement[bool]:
+    """``not_sealed`` for referrals, from their copy of the case's flag (migration 0017)."""
+    return Referral.case_restricted.is_(False)
 
 
 def duration_ranks(start: ColumnElement[datetime],

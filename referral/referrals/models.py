@@ -23,7 +23,12 @@ from referral.extensions import db
 from referral.models_base import UTCDateTime, utcnow
 
 _ACTIVE = "status IN ('accepted', 'in_progress')"
-_OVERDUE_OPEN = "status = 'expired' AND NOT case_closed"
+_OVERDUE_OPEN = "status IN ('expired', 'sent') AND NOT case_closed"
+# What the overdue review shows of a referral row (migration 0018): its sections read a region's
+# overdue and stalled referrals from their indexes alone on PostgreSQL.
+_REVIEW_COLUMNS = ["reference", "case_id", "receiver_agency_id", "sender_agency_id",
+                   "service_code", "urgency", "status", "deadline_at", "review_at",
+                   "accepted_at", "last_progress_at", "case_restricted", "district_id"]
 
 
 class Referral(db.Model):
@@ -46,7 +51,7 @@ class Referral(db.Model):
         Index("ix_referrals_region_sent", "region_code", "sent_at",
               postgresql_include=["case_id", "receiver_agency_id", "status", "accepted_at",
                                   "deadline_at", "decline_reason", "outcome", "service_code",
-                                  "district_id"]),
+                                  "district_id", "case_restricted"]),
         Index("ix_referrals_sender_sent", "sender_agency_id", "sent_at"),
         Index("ix_referrals_previous", "previous_referral_id",
               postgresql_where=text("previous_referral_id IS NOT NULL"),
@@ -61,12 +66,15 @@ class Referral(db.Model):
         Index("ix_referrals_stalled", text("coalesce(last_progress_at, accepted_at)"), "id",
               postgresql_include=["last_progress_at", "accepted_at"],
               postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
-        # The overdue review (migration 0011): a region's expired referrals of open cases, and
-        # its active referrals by last progress, without reading the rest of the decade.
+        # The overdue review (migrations 0011, 0018): a region's expired or unanswered referrals
+        # of open cases, and its active referrals by last progress, without reading the rest
+        # of the decade; on PostgreSQL from the index alone (covering what a row shows).
         Index("ix_referrals_region_overdue", "region_code", "deadline_at", "id",
+              postgresql_include=[c for c in _REVIEW_COLUMNS if c != "deadline_at"],
               postgresql_where=text(_OVERDUE_OPEN), sqlite_where=text(_OVERDUE_OPEN)),
         Index("ix_referrals_region_stalled", "region_code",
               text("coalesce(last_progress_at, accepted_at)"), "id",
+              postgresql_include=_REVIEW_COLUMNS,
               postgresql_where=text(_ACTIVE), sqlite_where=text(_ACTIVE)),
         UniqueConstraint("sender_user_id", "idempotency_key", name="uq_referrals_idempotency"),
     )
@@ -85,6 +93,9 @@ class Referral(db.Model):
     # by a database trigger when the case closes or reopens (referrals/region_copy.py).
     case_closed: Mapped[bool] = mapped_column(Boolean, default=False,
                                               server_default=text("false"))
+    # Whether the case is restricted (migration 0017): the referral rules' test, kept by the
+    # database alone (triggers set it on insert and follow the case), never by the application.
+    case_restricted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     sender_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     sender_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     receiver_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))

@@ -49,7 +49,8 @@ def outbox_panel(actor: Actor) -> dict[str, Any]:
     ids = (select(_referrals.c.id)
            .where(_referrals.c.sender_agency_id == actor.agency_id,
                   _referrals.c.status.in_(sorted(CLOSED_STATES)),
-                  open_or_named(_referrals.c.case_id, actor))
+                  open_or_named(_referrals.c.case_id, actor,
+                                restricted=_referrals.c.case_restricted))
            .order_by(*newest).limit(OUTCOMES))
     rows = db.session.execute(
         select(Referral).where(Referral.id.in_(ids))

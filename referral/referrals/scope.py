@@ -38,11 +38,12 @@ def referral_rule(actor: Actor, c: Any) -> ColumnElement[bool]:
         if not actor.region_ids:
             return false()
         # The referral's copy of its case's region (kept in step, see region_copy.py).
-        return and_(c.region_code.in_(sorted(actor.region_ids)), open_or_named(c.case_id, actor))
+        return and_(c.region_code.in_(sorted(actor.region_ids)),
+                    open_or_named(c.case_id, actor, restricted=c.case_restricted))
     if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
         return and_(
             or_(c.sender_agency_id == actor.agency_id, c.receiver_agency_id == actor.agency_id),
-            open_or_named(c.case_id, actor),
+            open_or_named(c.case_id, actor, restricted=c.case_restricted),
         )
     return false()
 

@@ -84,3 +84,14 @@ def test_each_case_knows_whether_a_referral_of_it_was_taken_up(
         "('accepted', 'in_progress', 'on_hold', 'completed')")}
     assert {case_id for case_id, flag in found.items() if flag} == taken
     assert taken and len(taken) < len(found)
+
+
+def test_each_referral_carries_its_case_restriction(generated: tuple[Path, dict]) -> None:
+    """The copy the triggers of migration 0017 keep, written by the generator itself (it loads
+    with triggers off on PostgreSQL): both kinds present, and each equal to its case's."""
+    path, _result = generated
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT r.case_restricted, c.restricted FROM referrals r "
+                      "JOIN cases c ON c.id = r.case_id").fetchall()
+    assert rows and all(bool(copy) == bool(flag) for copy, flag in rows)
+    assert {bool(copy) for copy, _flag in rows} == {True, False}
