@@ -458,7 +458,8 @@ def test_0017_0018_referral_flag_and_review_indexes_up_and_down(scratch_postgres
         assert found["ix_referrals_region_overdue"].endswith(
             "WHERE (((status)::text = ANY ((ARRAY['expired'::character varying, "
             "'sent'::character varying])::text[])) AND (NOT case_closed))")
-        assert "INCLUDE (reference, case_id" in found["ix_referrals_region_overdue"]
+        assert "(region_code, status, deadline_at, id) INCLUDE (reference, case_id" in \
+            found["ix_referrals_region_overdue"]
         assert "case_restricted, district_id)" in found["ix_referrals_region_stalled"]
         assert "district_id, case_restricted)" in found["ix_referrals_region_sent"]
         with db.engine.connect() as conn:

@@ -69,8 +69,9 @@ class Referral(db.Model):
         # The overdue review (migrations 0011, 0018): a region's expired or unanswered referrals
         # of open cases, and its active referrals by last progress, without reading the rest
         # of the decade; on PostgreSQL from the index alone (covering what a row shows).
-        Index("ix_referrals_region_overdue", "region_code", "deadline_at", "id",
-              postgresql_include=[c for c in _REVIEW_COLUMNS if c != "deadline_at"],
+        Index("ix_referrals_region_overdue", "region_code", "status", "deadline_at", "id",
+              postgresql_include=[c for c in _REVIEW_COLUMNS
+                                  if c not in ("status", "deadline_at")],
               postgresql_where=text(_OVERDUE_OPEN), sqlite_where=text(_OVERDUE_OPEN)),
         Index("ix_referrals_region_stalled", "region_code",
               text("coalesce(last_progress_at, accepted_at)"), "id",
