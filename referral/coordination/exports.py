@@ -38,6 +38,9 @@ HEADER = ("measure", "region", "district", "period", "dimension", "value", "coun
 VIOLENCE_TYPES = ("physical", "psychological", "sexual", "economic")
 NONE = "none"
 FORMATS = ("csv", "xlsx")
+# Exports up to this many rows are kept a few minutes (a region-year by month is ~3,000, well
+# under a megabyte); a larger one, years of weeks for many regions, is computed each time.
+KEPT_ROWS = 20_000
 
 
 class ExportRow(NamedTuple):
@@ -165,7 +168,8 @@ def statistics_rows(actor: Actor, *, start: date, end: date, region_code: str | 
         return tally.rows()
 
     rows, _computed_at = figures_cache.figures("statistics", actor, regions,
-                                               (start, end, granularity), compute)
+                                               (start, end, granularity), compute,
+                                               keep=lambda found: len(found) <= KEPT_ROWS)
     audit.record("statistics.export", object_type="region", object_id=",".join(regions),
                  details={"format": fmt, "start": start.isoformat(), "end": end.isoformat(),
                           "granularity": granularity, "rows": len(rows)})

@@ -44,10 +44,11 @@ class FiguresCache:
         self._entries: OrderedDict[Hashable, tuple[float, datetime, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, max_age: float,
-            compute: Callable[[], T]) -> tuple[T, datetime]:
+    def get(self, key: Hashable, max_age: float, compute: Callable[[], T],
+            keep: Callable[[T], bool] | None = None) -> tuple[T, datetime]:
         """The value kept for ``key`` if computed less than ``max_age`` seconds ago, else a
-        new one from ``compute`` (run outside the lock: two first readers may both compute)."""
+        new one from ``compute`` (run outside the lock: two first readers may both compute),
+        kept unless ``keep`` says no."""
         now = time.monotonic()
         with self._lock:
             found = self._entries.get(key)
@@ -55,6 +56,8 @@ class FiguresCache:
                 self._entries.move_to_end(key)
                 return found[2], found[1]
         value, computed_at = compute(), utcnow()
+        if keep is not None and not keep(value):
+            return value, computed_at
         with self._lock:
             self._entries[key] = (now, computed_at, value)
             self._entries.move_to_end(key)
@@ -79,8 +82,10 @@ def max_age() -> int:
 
 
 def figures(kind: str, actor: Actor, regions: list[str], parameters: tuple[Hashable, ...],
-            compute: Callable[[], T]) -> tuple[T, datetime]:
-    """``compute()``'s value for these regions and parameters, kept for ``max_age()`` seconds.
+            compute: Callable[[], T],
+            keep: Callable[[T], bool] | None = None) -> tuple[T, datetime]:
+    """``compute()``'s value for these regions and parameters, kept for ``max_age()`` seconds
+    (unless ``keep`` refuses it: the store is bounded in entries, not in bytes).
 
     ``regions`` must be what ``regions_for`` allowed the actor; returns the value and when it
     was computed."""
@@ -88,4 +93,4 @@ def figures(kind: str, actor: Actor, regions: list[str], parameters: tuple[Hasha
     if seconds <= 0:
         return compute(), utcnow()
     key = (kind, str(actor.role), tuple(sorted(regions)), str(get_locale()), parameters)
-    return _store().get(key, seconds, compute)
+    return _store().get(key, seconds, compute, keep)

@@ -128,3 +128,18 @@ def test_the_pages_say_when_the_figures_were_computed(world, client):
     for url in ("/coordination/performance", "/coordination/coverage"):
         page = client.get(url).get_data(as_text=True)
         assert 'data-testid="computed-at"' in page and "Figures as of" in page, url
+
+
+def test_the_store_does_not_keep_what_keep_refuses():
+    store, calls = FiguresCache(), []
+
+    def compute():
+        calls.append(1)
+        return list(range(5))
+
+    store.get("big", 60, compute, keep=lambda rows: len(rows) <= 3)
+    store.get("big", 60, compute, keep=lambda rows: len(rows) <= 3)
+    assert len(calls) == 2  # computed each time
+    store.get("small", 60, compute, keep=lambda rows: len(rows) <= 10)
+    store.get("small", 60, compute, keep=lambda rows: len(rows) <= 10)
+    assert len(calls) == 3

@@ -1,0 +1,24 @@
+"""The benchmark's report judges statement counts like for like (no N+1)."""
+
+from __future__ import annotations
+
+from bench.run import Result, _same_statements
+
+
+def _page(median: float, small: float | None, *, cached: bool = False) -> Result:
+    return Result("page", "coordinator", 200, 20.0, 40.0, 60.0, median, int(median) + 1, 0,
+                  queries_small=small, queries_small_max=None if small is None else int(small),
+                  figures_cached=cached)
+
+
+def test_a_page_must_run_the_same_statements_at_both_sizes():
+    assert _same_statements(_page(6, 6))
+    assert not _same_statements(_page(7, 6))  # one more at 1M: a query per row somewhere
+    assert not _same_statements(_page(5, 6))
+    assert _same_statements(_page(6, None))  # no 10k pass
+
+
+def test_kept_figures_may_take_fewer_statements_at_1m_never_more():
+    assert _same_statements(_page(4, 6, cached=True))  # read kept at 1M, computed at 10k
+    assert _same_statements(_page(6, 6, cached=True))
+    assert not _same_statements(_page(7, 6, cached=True))
