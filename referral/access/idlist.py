@@ -11,13 +11,16 @@ Other databases get the plain ``IN``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import ARRAY, Select, any_, bindparam
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import Boolean
+
+from referral.extensions import db
 
 
 class InIdList(ColumnElement[bool]):
@@ -46,3 +49,17 @@ def _in(element: InIdList, compiler: Any, **kw: Any) -> str:
 def _any_array(element: InIdList, compiler: Any, **kw: Any) -> str:
     ids = compiler.process(element.ids.scalar_subquery(), **kw)
     return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{ids})"
+
+
+def in_values(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN (values)`` for a list of values known in Python (ids of a batch).
+
+    On PostgreSQL one array parameter, ``column = ANY(%(ids)s)``: a batch of 500 ids written as
+    500 placeholders made a statement of 13,000 characters that psycopg and PostgreSQL parsed
+    again on every run (the minute sweep sends a dozen; docs/performance.md). Elsewhere the
+    plain ``IN``.
+    """
+    found = list(values)
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, found, type_=ARRAY(column.type)))
+    return column.in_(found)

@@ -21,6 +21,7 @@ from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from referral.access.idlist import in_values
 from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
 from referral.accounts.models import User
@@ -130,7 +131,7 @@ def _logged(subject_type: str, kind: str, ids: list[int]) -> set[tuple[int, str]
     for start in range(0, len(ids), 1000):
         found.update(db.session.execute(select(ReminderLog.subject_id, ReminderLog.threshold).where(
             ReminderLog.subject_type == subject_type, ReminderLog.kind == kind,
-            ReminderLog.subject_id.in_(ids[start:start + 1000]))).all())
+            in_values(ReminderLog.subject_id, ids[start:start + 1000]))).all())
     return found
 
 
@@ -168,7 +169,7 @@ def remind_pending_referrals(*, now: datetime) -> int:
     for start_at in range(0, len(ids), 1000):
         restarts.update(db.session.execute(
             select(history.referral_id, func.max(history.at)).where(
-                history.referral_id.in_(ids[start_at:start_at + 1000]),
+                in_values(history.referral_id, ids[start_at:start_at + 1000]),
                 history.action.in_(("reassign", "extend_deadline")))
             .group_by(history.referral_id)).all())
     done = _logged("referral", PENDING, ids)

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 
+from referral.access.idlist import in_values
 from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
 from referral.accounts.models import User
@@ -44,7 +45,7 @@ def _referrals(events: Sequence[OutboxEvent]) -> list[object]:
              for i in ids}
     missing = [i for i, row in found.items() if row is None]
     for chunk in _chunks(missing):
-        for row in db.session.execute(select(referral_cls).where(referral_cls.id.in_(chunk))
+        for row in db.session.execute(select(referral_cls).where(in_values(referral_cls.id, chunk))
                                       ).scalars():
             found[row.id] = row
     return [row for row in found.values() if row is not None]
@@ -73,7 +74,7 @@ def warm_subjects(events: Sequence[OutboxEvent]) -> list[object]:
         for chunk in _chunks(c for c in case_ids if ("case", c) not in entries):
             for row in db.session.execute(
                     select(Case.id, Case.reference, Case.region_code, Case.owner_agency_id,
-                           Case.restricted).where(Case.id.in_(chunk))):
+                           Case.restricted).where(in_values(Case.id, chunk))):
                 entries[("case", row.id)] = recipients.CaseFacts(
                     row.region_code, row.owner_agency_id, row.restricted)
                 entries.setdefault(("case_reference", row.id), row.reference)
@@ -97,7 +98,7 @@ def _warm_members(entries: dict, sealed_case_ids: list[int]) -> None:
         members: dict[int, set[int]] = {c: set() for c in chunk}
         for case_id, user_id in db.session.execute(
                 select(CaseMember.case_id, CaseMember.user_id)
-                .where(CaseMember.case_id.in_(chunk))):
+                .where(in_values(CaseMember.case_id, chunk))):
             members[case_id].add(user_id)
         for case_id, users in members.items():
             entries[("members", case_id)] = frozenset(users)
@@ -111,7 +112,7 @@ def _warm_staff(entries: dict, agency_ids: set[int]) -> None:
         managers: dict[int, set[int]] = {a: set() for a in chunk}
         for user_id, agency_id, role in db.session.execute(
                 select(User.id, User.agency_id, User.role).where(
-                    User.agency_id.in_(chunk), User.role.in_(recipients.STAFF_ROLES),
+                    in_values(User.agency_id, chunk), User.role.in_(recipients.STAFF_ROLES),
                     User.is_active_account.is_(True))):
             staff[agency_id].add(user_id)
             if role in _MANAGERS:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from referral.access.idlist import in_values
 from referral.access.scope import acting_as, system_actor
 from referral.extensions import db
 from referral.referrals.lifecycle import Action, Status
@@ -35,7 +36,7 @@ def expire_overdue_referrals(*, now: datetime) -> list[int]:
             # the records and the fan-out: no second read.
             loaded = {r.id: r for r in db.session.execute(
                 update(Referral)
-                .where(Referral.id.in_(chunk), Referral.status == Status.SENT,
+                .where(in_values(Referral.id, chunk), Referral.status == Status.SENT,
                        Referral.deadline_at <= now)
                 .values(status=Status.EXPIRED, closed_at=now, version=Referral.version + 1)
                 .returning(Referral)

@@ -72,3 +72,36 @@ def test_url_maker_builds_the_same_links_as_url_for(app):
             for value in (1, 42, 987654320, 2_000_000_001):
                 assert make(value) == url_for(endpoint, **{argument: value})
         assert url_maker("no.such_endpoint", "case_id") is None
+
+
+def test_in_values_selects_the_same_rows_in_one_parameter(world):
+    """``in_values``: the rows of ``IN (values)``; on PostgreSQL one array parameter whatever
+    the number of values, so the statement's text is the same for every batch."""
+    from sqlalchemy import event
+
+    from referral.access.idlist import in_values
+
+    cases = [make_case(world["police"], world["officer"]) for _ in range(4)]
+    db.session.commit()
+    wanted = [cases[0].id, cases[2].id, cases[3].id, 10**9]  # one id no row has
+    seen: list[tuple[str, object]] = []
+
+    def before(conn, cursor, statement, parameters, *args):
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        with acting_as(actor(world["officer"])):
+            found = db.session.execute(select(Case.id).where(in_values(Case.id, wanted))
+                                       ).scalars().all()
+            plain = db.session.execute(select(Case.id).where(Case.id.in_(wanted))
+                                       ).scalars().all()
+            none = db.session.execute(select(Case.id).where(in_values(Case.id, []))
+                                      ).scalars().all()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert sorted(found) == sorted(plain) == sorted(wanted[:3]) and none == []
+    statement, parameters = next((s, p) for s, p in seen if "cases.id" in s)
+    if db.engine.dialect.name == "postgresql":
+        assert "= ANY (" in statement and list(parameters.values()).count(wanted) == 1
+        assert statement.count("%(") == sum(1 for _ in parameters)
