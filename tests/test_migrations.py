@@ -358,22 +358,28 @@ def test_0013_covering_indexes_up_and_down(scratch_postgres: str) -> None:
         db.engine.dispose()
 
 
-@pytest.mark.postgres
-def test_0014_risk_order_index_up_and_down(scratch_postgres: str) -> None:
-    app = create_app(base_config(scratch_postgres))
+def _new_index_round_trip(url: str, name: str, definition_end: str, previous: str) -> None:
+    """A migration that adds one index: at head it has this definition, one revision down it
+    is gone, and back at head the schema matches the models."""
+    app = create_app(base_config(url))
     with app.app_context():
         from referral.extensions import db
 
         upgrade()
-        found = _index_definitions("ix_cases_region_risk_order")
-        assert found["ix_cases_region_risk_order"].endswith(
-            "(region_code, high_risk_flagged_at DESC NULLS LAST, created_at DESC, id DESC)")
-        downgrade(revision="0013")
-        assert _index_definitions("ix_cases_region_risk_order") == {}
+        assert _index_definitions(name)[name].endswith(definition_end)
+        downgrade(revision=previous)
+        assert _index_definitions(name) == {}
         upgrade()
         _assert_models_match(app)
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_0014_risk_order_index_up_and_down(scratch_postgres: str) -> None:
+    _new_index_round_trip(
+        scratch_postgres, "ix_cases_region_risk_order",
+        "(region_code, high_risk_flagged_at DESC NULLS LAST, created_at DESC, id DESC)", "0013")
 
 
 def test_0015_marks_cases_taken_up_and_follows_later_moves(tmp_path: Path) -> None:
@@ -417,21 +423,10 @@ def test_0015_marks_cases_taken_up_and_follows_later_moves(tmp_path: Path) -> No
 
 @pytest.mark.postgres
 def test_0016_region_high_risk_unaccepted_up_and_down(scratch_postgres: str) -> None:
-    app = create_app(base_config(scratch_postgres))
-    with app.app_context():
-        from referral.extensions import db
-
-        upgrade()
-        found = _index_definitions("ix_cases_region_high_risk_unaccepted")
-        assert found["ix_cases_region_high_risk_unaccepted"].endswith(
-            "(region_code, high_risk_flagged_at, id) WHERE (((risk_level)::text = 'high'::text) "
-            "AND ((status)::text <> 'closed'::text) AND (NOT referral_accepted))")
-        downgrade(revision="0015")
-        assert _index_definitions("ix_cases_region_high_risk_unaccepted") == {}
-        upgrade()
-        _assert_models_match(app)
-        db.session.remove()
-        db.engine.dispose()
+    _new_index_round_trip(
+        scratch_postgres, "ix_cases_region_high_risk_unaccepted",
+        "(region_code, high_risk_flagged_at, id) WHERE (((risk_level)::text = 'high'::text) "
+        "AND ((status)::text <> 'closed'::text) AND (NOT referral_accepted))", "0015")
 
 
 def test_0016_region_high_risk_unaccepted_sqlite(tmp_path: Path) -> None:
