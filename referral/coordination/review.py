@@ -20,6 +20,7 @@ from referral.agencies.models import Agency
 from referral.audit import service as audit
 from referral.cases.models import Case, CaseStatus, ProtectiveMeasure, RiskLevel
 from referral.coordination.common import as_actor, local_today, regions_for
+from referral.coordination.sqlstats import referral_not_sealed
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.referrals.lifecycle import Status
@@ -140,7 +141,7 @@ def _referral_query(shape: _Shape) -> Any:
     if shape.sealed_in_scope:
         # Else the referral scope already leaves every restricted case out, and saying it
         # again hashed the nation's restricted ids twice in each section (docs/performance.md).
-        query = query.where(Referral.case_restricted.is_(False))
+        query = query.where(referral_not_sealed())
     if shape.agency_id:
         query = query.where(Referral.receiver_agency_id == _param("agency_id"))
     if shape.district_id:  # the case's district, copied and kept in step (region_copy.py)
@@ -369,25 +370,22 @@ def overdue_review(actor: Actor, *, filters: Filters | None = None,
                       for name in ("agency_id", "district_id", "service", "urgency")})
     parameters = _parameters(regions, filters, now)
     found: dict[str, list[Any]] = {name: [] for name in wanted}
+    counted: dict[str, int] = {}
     if limit == 0:  # counts only, in one statement
-        for row in db.session.execute(_count_statement(tuple(wanted), shape), parameters):
-            review.totals[row.section] = row.section_total
-        for name in (section,) if section else SECTIONS:
-            review.sections[name] = []
-            review.totals.setdefault(name, 0)
-        audit.record("coordination.overdue_review", object_type="region",
-                     object_id=",".join(regions), details={"counts": review.counts})
-        return review
-    for kind in (REFERRAL_SECTIONS, frozenset(SECTIONS) - REFERRAL_SECTIONS):
-        names = tuple(name for name in wanted if name in kind)
-        if names:
-            for row in db.session.execute(_statement(names, shape, max(1, limit)), parameters):
-                found[row.section].append(row)
+        counted = dict(db.session.execute(_count_statement(tuple(wanted), shape),
+                                          parameters).tuples().all())
+    else:
+        for kind in (REFERRAL_SECTIONS, frozenset(SECTIONS) - REFERRAL_SECTIONS):
+            names = tuple(name for name in wanted if name in kind)
+            if names:
+                for row in db.session.execute(_statement(names, shape, max(1, limit)),
+                                              parameters):
+                    found[row.section].append(row)
     for name in (section,) if section else SECTIONS:
         rows = found.get(name, [])  # case rows carry no service or urgency: left empty then
         make = _referral_row if name in REFERRAL_SECTIONS else _case_row
         review.sections[name] = [make(name, r) for r in rows]
-        review.totals[name] = _total(rows)
+        review.totals[name] = counted.get(name, 0) if limit == 0 else _total(rows)
     audit.record("coordination.overdue_review", object_type="region",
                  object_id=",".join(regions), details={"counts": review.counts})
     return review

@@ -58,7 +58,7 @@ def _regions(actor: Actor) -> list[Region]:
 def _region_agencies(actor: Actor) -> list[tuple[int, str]]:
     """(id, name) of the agencies of the coordinator's regions, for the filters: a hundred or
     more, of which only these two columns are shown."""
-    return [(agency_id, name) for agency_id, name in db.session.execute(
+    return [tuple(row) for row in db.session.execute(
         select(Agency.id, Agency.name).where(Agency.region_code.in_(sorted(actor.region_ids)))
         .order_by(Agency.name))]
 
