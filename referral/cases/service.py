@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, and_, func, insert, or_, select, update
+from sqlalchemy import Select, and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -485,13 +485,19 @@ class CaseFilters:
     sort: str = "newest"
 
 
-SORTS = {
-    "newest": (Case.created_at.desc(), Case.id.desc()),
-    "oldest": (Case.created_at.asc(), Case.id.asc()),
-    "risk": (Case.high_risk_flagged_at.desc().nulls_last(), Case.created_at.desc(),
-             Case.id.desc()),
-    "reference": (Case.reference.asc(),),
-}
+SORTS = ("newest", "oldest", "risk", "reference")
+
+
+def _ordering(sort: str, case: Any = Case) -> tuple[Any, ...]:
+    """The list's order for ``sort`` (newest first when unknown), over ``case`` (the model or
+    an alias of it)."""
+    if sort == "oldest":
+        return case.created_at.asc(), case.id.asc()
+    if sort == "risk":
+        return case.high_risk_flagged_at.desc().nulls_last(), case.created_at.desc(), case.id.desc()
+    if sort == "reference":
+        return (case.reference.asc(),)
+    return case.created_at.desc(), case.id.desc()
 
 
 def _filtered(filters: CaseFilters) -> Select:
@@ -530,32 +536,64 @@ def count_cap() -> int:
     return int(current_app.config.get("CASE_LIST_COUNT_CAP", 1000))
 
 
+def _page_statement(query: Select, sort: str, *, offset: int, page_size: int,
+                    window: int) -> Select:
+    """One statement for a page of the list and its capped count.
+
+    ``capped``: the first ``window`` cases in the list's order, numbered; ``kept``: how many
+    that is (the count, up to the window). The page is the rows of ``capped`` from ``offset``
+    (moved back to the last page when it is past the end) plus one, to know whether a next page
+    follows; their agencies, districts and regions are joined to those rows only. One row
+    with no case comes back when nothing matches, so the count is always read.
+
+    One statement where there were two (a count, then the page) that each read the officer's
+    whole scope, and the names joined to 26 rows instead of to every row before the sort
+    (docs/performance.md, fix 59).
+    """
+    order = _ordering(sort)
+    capped = (query.with_only_columns(Case.id, func.row_number().over(order_by=order)
+                                      .label("position"))
+              .order_by(*order).limit(window).cte("capped"))
+    kept = select(func.count().label("total")).select_from(capped).cte("kept")
+    # The last page's first row: 0 when nothing matches (-1 // 25 is 0 in SQL's integer division).
+    last = (kept.c.total - 1) // page_size * page_size
+    start = case((last < offset, last), else_=offset)
+    return (
+        select(kept.c.total, start.label("start"), Case)
+        .select_from(kept)
+        .outerjoin(capped, and_(capped.c.position > start,
+                                capped.c.position <= start + page_size + 1))
+        .outerjoin(Case, Case.id == capped.c.id)
+        .options(joinedload(Case.owner_agency), joinedload(Case.district),
+                 joinedload(Case.region))
+        .order_by(capped.c.position)
+    )
+
+
 @scoped
 def list_cases_for(actor: Actor, filters: CaseFilters, *, page: int = 1,
                    page_size: int = PAGE_SIZE) -> CasePage:
-    """One page of the cases the actor sees: two queries whatever the page size.
+    """One page of the cases the actor sees, and how many there are: one statement whatever
+    the page size (``_page_statement``).
 
     The count stops at ``CASE_LIST_COUNT_CAP`` (1,000): a coordinator's region holds up to
     110,000 cases, and counting them all took longer than the page itself (docs/performance.md).
     Past the cap the list says "more than 1,000" and pages on by "next" as long as rows follow.
+    A page past the end shows the last one.
     """
     if not role_can(actor.role, Permission.CASE_READ):
         return CasePage([], 0, 1, 1)
-    query = _filtered(filters)
     cap = count_cap()
     page = max(1, page)
+    offset = (page - 1) * page_size
+    statement = _page_statement(_filtered(filters), filters.sort, offset=offset,
+                                page_size=page_size, window=max(cap + 1, offset + page_size + 1))
     with acting_as(actor):
-        counted = db.session.execute(
-            select(func.count()).select_from(query.limit(cap + 1).subquery())).scalar_one()
-        more = counted > cap
-        if not more:
-            page = min(page, max(1, -(-counted // page_size)))
-        rows = list(db.session.execute(
-            query.options(joinedload(Case.owner_agency), joinedload(Case.district),
-                          joinedload(Case.region))
-            .order_by(*SORTS.get(filters.sort, SORTS["newest"]))
-            .offset((page - 1) * page_size).limit(page_size + 1)
-        ).scalars().all())
+        found = db.session.execute(statement).unique().all()
+    counted, start = found[0].total, found[0].start
+    rows = [row[2] for row in found if row[2] is not None]
+    page = start // page_size + 1
+    more = counted > cap
     has_next, rows = len(rows) > page_size, rows[:page_size]
     pages = page + has_next if more else max(1, -(-counted // page_size))
     audit.record("case.list", object_type="case", details={"count": len(rows), "page": page})
