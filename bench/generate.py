@@ -1005,6 +1005,7 @@ def generate(url: str, *, scale: float, seed: int = 2026, workers: int = 2,
                   due=max(1, round(1000 * scale)), seed=seed)
     from referral.audit import service as audit_service
     from referral.cases.risk import thresholds
+    from referral.coordination import month_figures
     from referral.extensions import db
 
     with app.app_context():
@@ -1062,6 +1063,8 @@ def generate(url: str, *, scale: float, seed: int = 2026, workers: int = 2,
                 conn.execute(sa.text(seq_sql), {"r": region, "y": year, "v": value})
             audit_service.reset_head(conn)  # the chain's head: the last row loaded above
             conn.execute(sa.text(taken_up_sql()))
+            if postgres:  # what the triggers of migration 0019 keep, for all at once
+                conn.execute(sa.text(month_figures.FILL))
         db.engine.dispose()
     if postgres:
         _pg_run(pg_dsn(url), ["ALTER TABLE referrals ENABLE TRIGGER USER"])

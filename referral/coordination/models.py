@@ -6,7 +6,20 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.agencies.models import Agency
@@ -163,3 +176,33 @@ class ConferenceAction(db.Model):
     @property
     def status_label(self) -> str:
         return str(ACTION_STATUS_LABELS.get(ActionStatus(self.status), self.status))
+
+
+# JSON on SQLite, where the table stays empty (the figures are counted from the rows there).
+_CODES = JSON().with_variant(JSONB(), "postgresql")
+_MICROS = JSON().with_variant(ARRAY(BigInteger()), "postgresql")
+
+
+class ReferralMonthFigures(db.Model):
+    """Agency performance pre-aggregated per region, local month (of sending) and receiving
+    agency; kept by database triggers on referrals (PostgreSQL, migration 0019), so that a
+    coordinator's year is read from about a thousand rows instead of ten thousand referrals.
+
+    ``accept_micros`` holds every time to accept of the month (microseconds, unordered): the
+    median and 90th percentile are exact ranks, and ranks cannot be added up, so the values
+    are kept. Restricted cases are left out, as in every figure. Months follow
+    ``referral_figures_zone()`` (the display zone when migrated; see month_figures.py).
+    """
+
+    __tablename__ = "referral_month_figures"
+
+    region_code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    receiver_agency_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    received: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    accepted: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    within_deadline: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    completed: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    declines: Mapped[dict] = mapped_column(_CODES, default=dict)
+    outcomes: Mapped[dict] = mapped_column(_CODES, default=dict)
+    accept_micros: Mapped[list] = mapped_column(_MICROS, default=list)

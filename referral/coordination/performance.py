@@ -12,7 +12,9 @@ Restricted cases are left out; the query runs as the coordinator (the referral s
 PostgreSQL computes every figure in one GROUP BY GROUPING SETS statement (percentile_disc for
 the times); SQLite, which has no percentile function, reads the rows and Python applies the
 same definitions (stats.py). Both paths give the same numbers (tests/coordination/
-test_coordination_figures_sql.py).
+test_coordination_figures_sql.py). For whole months on PostgreSQL (the page's default, the last
+twelve months), the figures are added up from month rows the database keeps (month_figures.py,
+migration 0019); the same numbers again (tests/coordination/test_month_figures.py).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from sqlalchemy import ColumnElement, case, func, select, tuple_
 from referral.access.scope import Actor
 from referral.agencies.models import Agency
 from referral.audit import service as audit
-from referral.coordination import figures_cache, sqlstats, stats
+from referral.coordination import figures_cache, month_figures, sqlstats, stats
 from referral.coordination.common import as_actor, display_zone, regions_for
 from referral.extensions import db
 from referral.referrals.lifecycle import Status
@@ -231,6 +233,15 @@ def figures_in_python(where: list[ColumnElement[bool]], periods: sqlstats.Period
                   {p: t.done() for p, t in by_period.items()}, total.done(), _names(agencies))
 
 
+def figures_from_months(regions: Sequence[str], start: date, end: date,
+                        agency_id: int | None, periods: sqlstats.Periods) -> _Found:
+    """PostgreSQL, whole months: the same figures added up from the month rows the database
+    keeps (month_figures.py), about a thousand rows for a region's year."""
+    agencies, by_period, total = month_figures.added_up(regions, start, end, agency_id,
+                                                        periods.starts, Figures)
+    return _Found(agencies, by_period, total, _names(agencies))
+
+
 @as_actor
 def agency_performance(actor: Actor, *, start: date, end: date, granularity: str = stats.MONTH,
                        region_code: str | None = None,
@@ -244,8 +255,11 @@ def agency_performance(actor: Actor, *, start: date, end: date, granularity: str
     def compute() -> Performance:
         first, last = local_bounds(start, end)
         periods = sqlstats.periods(first, last, granularity, display_zone())
-        run = figures_in_database if sqlstats.in_database() else figures_in_python
-        found = run(_where(regions, first, last, agency_id), periods)
+        if month_figures.covers(start, end, granularity):
+            found = figures_from_months(regions, start, end, agency_id, periods)
+        else:
+            run = figures_in_database if sqlstats.in_database() else figures_in_python
+            found = run(_where(regions, first, last, agency_id), periods)
         agencies = sorted((AgencyFigures(a, found.names.get(a, "?"), f)
                            for a, f in found.agencies.items()),
                           key=lambda a: (-a.figures.received, a.name))
