@@ -401,6 +401,25 @@ def audit_verify(url: str) -> dict[str, Any]:
     return {**out["2"], "by_workers": out}
 
 
+def _wait_for_worker(celery: Any, redis_url: str, timeout: float = 90.0) -> None:
+    """Until both worker processes have taken a message: the dispatch is timed from a running
+    worker, not from its start-up (a fixed pause was too short on a busy machine)."""
+    import redis
+
+    heartbeat = celery.tasks.get("referral.heartbeat")
+    if heartbeat is None:
+        from workers import tasks  # noqa: F401 - registers the tasks
+        heartbeat = celery.tasks["referral.heartbeat"]
+    for _ in range(4):
+        heartbeat.apply_async(retry=False)
+    queue = redis.Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while queue.llen("celery") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if queue.llen("celery"):
+        raise RuntimeError("the Celery worker did not start within 90 s")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -451,7 +470,7 @@ def outbox_dispatch(url: str, redis_url: str, events: int = 1000) -> dict[str, A
         deliver.apply_async(args=[int(delivery_id)], retry=False)
 
     try:
-        time.sleep(4)  # worker start-up
+        _wait_for_worker(celery, redis_url)
         with app.app_context():
             rows = db.session.execute(sa.text(
                 "SELECT id, case_id, sender_agency_id, receiver_agency_id FROM referrals "
