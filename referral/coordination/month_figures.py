@@ -10,6 +10,7 @@ Both give the same figures (tests/coordination/test_month_figures.py).
 
 from __future__ import annotations
 
+import math
 from calendar import monthrange
 from collections.abc import Sequence
 from datetime import date
@@ -51,24 +52,16 @@ def covers(start: date, end: date, granularity: str) -> bool:
     return whole and sqlstats.in_database() and counted_zone() == display_zone().key
 
 
-# Counts and ranked times per agency, per month and in total (grouping sets over the month
-# rows, each time to accept unnested once), then the coded declines and outcomes per agency.
-# The same definitions as performance.figures_in_database; times in microseconds.
+# The month rows of the range, the coded declines and outcomes per agency (added up there:
+# decoding every row's JSON in Python cost more than the rest), and the agencies' names.
 _STATEMENT = text("""
-SELECT grouping(f.receiver_agency_id, f.month) AS level, f.receiver_agency_id, f.month,
-       sum(f.received) FILTER (WHERE u.n IS NULL OR u.n = 1),
-       sum(f.accepted) FILTER (WHERE u.n IS NULL OR u.n = 1),
-       sum(f.within_deadline) FILTER (WHERE u.n IS NULL OR u.n = 1),
-       sum(f.completed) FILTER (WHERE u.n IS NULL OR u.n = 1),
-       percentile_disc(CAST(:fractions AS float8[])) WITHIN GROUP (ORDER BY u.us),
-       NULL AS kind, NULL AS code
+SELECT 0 AS codes, f.receiver_agency_id, f.month, f.received, f.accepted, f.within_deadline,
+       f.completed, f.accept_micros, NULL AS kind, NULL AS code
   FROM referral_month_figures f
-  LEFT JOIN LATERAL unnest(f.accept_micros) WITH ORDINALITY AS u(us, n) ON true
  WHERE f.region_code = ANY(:regions) AND f.month >= :first AND f.month <= :last
    AND f.received > 0 AND (CAST(:agency AS integer) IS NULL OR f.receiver_agency_id = :agency)
- GROUP BY GROUPING SETS ((f.receiver_agency_id), (f.month), ())
 UNION ALL
-SELECT 4, f.receiver_agency_id, NULL, sum(CAST(c.value AS integer)), NULL, NULL, NULL, NULL,
+SELECT 1, f.receiver_agency_id, NULL, sum(CAST(c.value AS integer)), NULL, NULL, NULL, NULL,
        c.kind, c.key
   FROM referral_month_figures f,
        LATERAL (SELECT 'declines' AS kind, key, value FROM jsonb_each_text(f.declines)
@@ -76,52 +69,93 @@ SELECT 4, f.receiver_agency_id, NULL, sum(CAST(c.value AS integer)), NULL, NULL,
                 SELECT 'outcomes', key, value FROM jsonb_each_text(f.outcomes)) c
  WHERE f.region_code = ANY(:regions) AND f.month >= :first AND f.month <= :last
    AND f.received > 0 AND (CAST(:agency AS integer) IS NULL OR f.receiver_agency_id = :agency)
- GROUP BY f.receiver_agency_id, c.kind, c.key""")
+ GROUP BY f.receiver_agency_id, c.kind, c.key
+UNION ALL
+SELECT 2, a.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.name
+  FROM agencies a
+ WHERE a.id IN (SELECT f.receiver_agency_id FROM referral_month_figures f
+                 WHERE f.region_code = ANY(:regions) AND f.month >= :first AND f.month <= :last
+                   AND f.received > 0
+                   AND (CAST(:agency AS integer) IS NULL OR f.receiver_agency_id = :agency))""")
 
-_PER_AGENCY, _PER_MONTH, _TOTAL, _CODES = 0b01, 0b10, 0b11, 4
+_ROWS, _CODES, _NAMES = 0, 1, 2
 
 
-def _hours(ranks: list[int] | None) -> tuple[float | None, float | None]:
-    """(median, 90th percentile) in hours from [lower middle, upper middle, p90] in
-    microseconds, as timedelta.total_seconds() / 3600 gives them (sqlstats.hours_from_ranks)."""
-    if not ranks:
-        return None, None
-    lower, upper, p90 = ((us / 1_000_000) / 3600 for us in ranks)
-    return (lower + upper) / 2, p90
+def _hours(us: int) -> float:
+    # As timedelta.total_seconds() / 3600 gives it for the same duration (stats.hours_between).
+    return (us / 1_000_000) / 3600
+
+
+class _Sum:
+    """Month rows added up; the times to accept are ranked once, at the end."""
+
+    __slots__ = ("received", "accepted", "within", "completed", "micros")
+
+    def __init__(self) -> None:
+        self.received = self.accepted = self.within = self.completed = 0
+        self.micros: list[int] = []
+
+    def add(self, received: int, accepted: int, within: int, completed: int,
+            micros: list[int]) -> None:
+        self.received += received
+        self.accepted += accepted
+        self.within += within
+        self.completed += completed
+        self.micros += micros
+
+    def figures(self, figures_type: type) -> Any:
+        """stats.median and stats.percentile_nearest_rank of the hours, from the sorted
+        microseconds (the same values: converting keeps the order)."""
+        ordered = sorted(self.micros)
+        n = len(ordered)
+        median = p90 = None
+        if n:
+            median = (_hours(ordered[(n - 1) // 2]) + _hours(ordered[n // 2])) / 2
+            p90 = _hours(ordered[max(1, math.ceil(90 / 100 * n)) - 1])
+        return figures_type(self.received, self.accepted, self.within, self.completed,
+                            median, p90)
 
 
 def added_up(regions: Sequence[str], start: date, end: date, agency_id: int | None,
              period_starts: Sequence[date], figures_type: type
-             ) -> tuple[dict[int, Any], dict[int, Any], Any]:
-    """(per agency, per period (1-based index of ``period_starts``), total) for the months
-    from ``start``'s to ``end``'s, as performance.figures_in_database gives them: coded
-    declines and outcomes per agency and in total only. One statement."""
+             ) -> tuple[dict[int, Any], dict[int, Any], Any, dict[int, str]]:
+    """(per agency, per period (1-based index of ``period_starts``), total, agency names) for
+    the months from ``start``'s to ``end``'s, as performance.figures_in_database gives them:
+    coded declines and outcomes per agency and in total only. One statement."""
     index = {day: i for i, day in enumerate(period_starts, start=1)}
     params = {"regions": list(regions), "first": start.replace(day=1),
-              "last": end.replace(day=1), "agency": agency_id,
-              "fractions": [sqlstats.MEDIAN_LOWER, sqlstats.UPPER_MIDDLE, sqlstats.P90]}
-    agencies: dict[int, Any] = {}
-    periods: dict[int, Any] = {}
-    total = figures_type()
+              "last": end.replace(day=1), "agency": agency_id}
+    agencies: dict[int, _Sum] = {}
+    periods: dict[int, _Sum] = {}
+    total = _Sum()
     codes = []
-    for level, agency, month, received, accepted, within, completed, ranks, kind, code in (
+    names: dict[int, str] = {}
+    for part, agency, month, received, accepted, within, completed, micros, kind, code in (
             db.session.execute(_STATEMENT, params).all()):
-        if level == _CODES:
+        if part == _CODES:
             codes.append((agency, kind, code, received))
             continue
-        figures = figures_type(received or 0, accepted or 0, within or 0, completed or 0,
-                               *_hours(ranks))
-        if level == _PER_AGENCY:
-            agencies[agency] = figures
-        elif level == _PER_MONTH:
-            periods[index[month]] = figures
-        elif level == _TOTAL:
-            total = figures
+        if part == _NAMES:
+            names[agency] = code
+            continue
+        counts = (received, accepted, within, completed, micros)
+        found = agencies.get(agency)
+        if found is None:
+            found = agencies[agency] = _Sum()
+        found.add(*counts)
+        found = periods.get(index[month])
+        if found is None:
+            found = periods[index[month]] = _Sum()
+        found.add(*counts)
+        total.add(*counts)
+    by_agency = {a: kept.figures(figures_type) for a, kept in agencies.items()}
+    in_total = total.figures(figures_type) if agencies else figures_type()
     for agency, kind, code, count in codes:
-        for figures in (agencies[agency], total):
+        for figures in (by_agency[agency], in_total):
             kept = getattr(figures, kind)
             kept[code] = kept.get(code, 0) + count
-    return agencies, periods, total
+    return (by_agency, {p: kept.figures(figures_type) for p, kept in periods.items()}, in_total,
+            names)
 
 
 # Every month row from the referrals as they are, by the triggers' definitions (the same
