@@ -22,3 +22,16 @@ def test_kept_figures_may_take_fewer_statements_at_1m_never_more():
     assert _same_statements(_page(4, 6, cached=True))  # read kept at 1M, computed at 10k
     assert _same_statements(_page(6, 6, cached=True))
     assert not _same_statements(_page(7, 6, cached=True))
+
+
+def test_the_report_gives_the_machine_speed_when_measured():
+    from bench.run import calibration, render
+
+    env = {"when": "2026-11-29T06:00", "cpu": "x", "cores": 2, "memory_gb": 1.0,
+           "python": "3.11", "load_before": (1.0, 1.0, 1.0), "load_after": (1.0, 1.0, 1.0)}
+    assert "Machine speed" not in render({"environment": env})  # a run from before it
+    seconds = calibration(rounds=1)
+    assert 0 < seconds < 60
+    report = render({"environment": {**env, "calibration_before": seconds,
+                                     "calibration_after": 0.5}})
+    assert f"took {seconds:.3f} s before the run and 0.500 s after" in report
