@@ -62,22 +62,25 @@ def _walk(police, sort: str, pages: int) -> tuple[list[int], list[cases.CasePage
     return seen, found
 
 
-@pytest.mark.parametrize("sort", cases.SORTS)
-def test_pages_hold_every_visible_case_once_in_order_with_an_exact_count(listed, sort):
+def _three_pages(listed, sort: str) -> list[tuple]:
+    """Walk pages 1-3: every visible case once, in the sort's order; (page, pages, total,
+    more, has_next) of each."""
     police, ids = listed
     seen, found = _walk(police, sort, 3)
     assert seen == _expected(ids, sort)
-    assert [(p.page, p.pages, p.total, p.more, p.has_next) for p in found] == [
+    return [(p.page, p.pages, p.total, p.more, p.has_next) for p in found]
+
+
+@pytest.mark.parametrize("sort", cases.SORTS)
+def test_pages_hold_every_visible_case_once_in_order_with_an_exact_count(listed, sort):
+    assert _three_pages(listed, sort) == [
         (1, 3, 12, False, True), (2, 3, 12, False, True), (3, 3, 12, False, False)]
 
 
 @pytest.mark.app_config(CASE_LIST_COUNT_CAP=7)
 @pytest.mark.parametrize("sort", ["newest", "risk"])
 def test_past_the_cap_pages_go_on_while_rows_follow(listed, sort):
-    police, ids = listed
-    seen, found = _walk(police, sort, 3)
-    assert seen == _expected(ids, sort)
-    assert [(p.page, p.pages, p.total, p.more, p.has_next) for p in found] == [
+    assert _three_pages(listed, sort) == [
         (1, 2, 7, True, True), (2, 3, 7, True, True), (3, 3, 7, True, False)]
 
 
