@@ -488,16 +488,15 @@ class CaseFilters:
 SORTS = ("newest", "oldest", "risk", "reference")
 
 
-def _ordering(sort: str, case: Any = Case) -> tuple[Any, ...]:
-    """The list's order for ``sort`` (newest first when unknown), over ``case`` (the model or
-    an alias of it)."""
+def _ordering(sort: str) -> tuple[Any, ...]:
+    """The list's order for ``sort`` (newest first when unknown); ids break ties."""
     if sort == "oldest":
-        return case.created_at.asc(), case.id.asc()
+        return Case.created_at.asc(), Case.id.asc()
     if sort == "risk":
-        return case.high_risk_flagged_at.desc().nulls_last(), case.created_at.desc(), case.id.desc()
+        return Case.high_risk_flagged_at.desc().nulls_last(), Case.created_at.desc(), Case.id.desc()
     if sort == "reference":
-        return (case.reference.asc(),)
-    return case.created_at.desc(), case.id.desc()
+        return (Case.reference.asc(),)
+    return Case.created_at.desc(), Case.id.desc()
 
 
 def _filtered(filters: CaseFilters) -> Select:

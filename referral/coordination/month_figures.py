@@ -10,7 +10,6 @@ Both give the same figures (tests/coordination/test_month_figures.py).
 
 from __future__ import annotations
 
-import math
 from calendar import monthrange
 from collections.abc import Sequence
 from datetime import date
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
 
 from referral.coordination import sqlstats, stats
 from referral.coordination.common import display_zone, local_today
@@ -37,9 +37,9 @@ def counted_zone() -> str | None:
         try:
             with db.engine.connect() as conn:
                 known = conn.execute(text("SELECT referral_figures_zone()")).scalar_one()
-        except Exception:  # noqa: BLE001 - not migrated to 0019: read the referrals
+        except ProgrammingError:  # not migrated to 0019 (no such function): read the referrals
             known = ""
-        current_app.extensions[_ZONE] = known
+        current_app.extensions[_ZONE] = known  # a failure of another kind is not remembered
     return known or None
 
 
@@ -55,35 +55,25 @@ def covers(start: date, end: date, granularity: str) -> bool:
 # The month rows of the range, the coded declines and outcomes per agency (added up there:
 # decoding every row's JSON in Python cost more than the rest), and the agencies' names.
 _STATEMENT = text("""
-SELECT 0 AS codes, f.receiver_agency_id, f.month, f.received, f.accepted, f.within_deadline,
+WITH f AS (
+  SELECT * FROM referral_month_figures
+   WHERE region_code = ANY(:regions) AND month >= :first AND month <= :last AND received > 0
+     AND (CAST(:agency AS integer) IS NULL OR receiver_agency_id = :agency))
+SELECT 0 AS part, f.receiver_agency_id, f.month, f.received, f.accepted, f.within_deadline,
        f.completed, f.accept_micros, NULL AS kind, NULL AS code
-  FROM referral_month_figures f
- WHERE f.region_code = ANY(:regions) AND f.month >= :first AND f.month <= :last
-   AND f.received > 0 AND (CAST(:agency AS integer) IS NULL OR f.receiver_agency_id = :agency)
+  FROM f
 UNION ALL
 SELECT 1, f.receiver_agency_id, NULL, sum(CAST(c.value AS integer)), NULL, NULL, NULL, NULL,
        c.kind, c.key
-  FROM referral_month_figures f,
-       LATERAL (SELECT 'declines' AS kind, key, value FROM jsonb_each_text(f.declines)
-                UNION ALL
-                SELECT 'outcomes', key, value FROM jsonb_each_text(f.outcomes)) c
- WHERE f.region_code = ANY(:regions) AND f.month >= :first AND f.month <= :last
-   AND f.received > 0 AND (CAST(:agency AS integer) IS NULL OR f.receiver_agency_id = :agency)
+  FROM f, LATERAL (SELECT 'declines' AS kind, key, value FROM jsonb_each_text(f.declines)
+                   UNION ALL
+                   SELECT 'outcomes', key, value FROM jsonb_each_text(f.outcomes)) c
  GROUP BY f.receiver_agency_id, c.kind, c.key
 UNION ALL
 SELECT 2, a.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.name
-  FROM agencies a
- WHERE a.id IN (SELECT f.receiver_agency_id FROM referral_month_figures f
-                 WHERE f.region_code = ANY(:regions) AND f.month >= :first AND f.month <= :last
-                   AND f.received > 0
-                   AND (CAST(:agency AS integer) IS NULL OR f.receiver_agency_id = :agency))""")
+  FROM agencies a WHERE a.id IN (SELECT receiver_agency_id FROM f)""")
 
-_ROWS, _CODES, _NAMES = 0, 1, 2
-
-
-def _hours(us: int) -> float:
-    # As timedelta.total_seconds() / 3600 gives it for the same duration (stats.hours_between).
-    return (us / 1_000_000) / 3600
+_CODES, _NAMES = 1, 2  # ``part`` of a row; 0: a month row
 
 
 class _Sum:
@@ -104,14 +94,15 @@ class _Sum:
         self.micros += micros
 
     def figures(self, figures_type: type) -> Any:
-        """stats.median and stats.percentile_nearest_rank of the hours, from the sorted
-        microseconds (the same values: converting keeps the order)."""
+        """The median and 90th percentile by stats.py's ranks, taken from the sorted
+        microseconds (converting to hours keeps the order)."""
         ordered = sorted(self.micros)
-        n = len(ordered)
         median = p90 = None
-        if n:
-            median = (_hours(ordered[(n - 1) // 2]) + _hours(ordered[n // 2])) / 2
-            p90 = _hours(ordered[max(1, math.ceil(90 / 100 * n)) - 1])
+        if ordered:
+            lower, upper = stats.middle_positions(len(ordered))
+            median = (stats.hours_from_micros(ordered[lower])
+                      + stats.hours_from_micros(ordered[upper])) / 2
+            p90 = stats.hours_from_micros(ordered[stats.nearest_rank(len(ordered), 90)])
         return figures_type(self.received, self.accepted, self.within, self.completed,
                             median, p90)
 

@@ -27,13 +27,29 @@ def median(values: Sequence[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+def nearest_rank(count: int, pct: float) -> int:
+    """The 0-based position of the nearest-rank percentile among ``count`` sorted values."""
+    return max(1, math.ceil(pct / 100 * count)) - 1
+
+
+def middle_positions(count: int) -> tuple[int, int]:
+    """The 0-based positions of the two middle values (the same one for an odd count): the
+    median is their mean, as statistics.median gives it."""
+    return (count - 1) // 2, count // 2
+
+
 def percentile_nearest_rank(values: Sequence[float], pct: float) -> float | None:
     """The nearest-rank percentile: the smallest value with at least pct% of values at or below."""
     if not values:
         return None
     ordered = sorted(values)
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
+    return ordered[nearest_rank(len(ordered), pct)]
+
+
+def hours_from_micros(micros: int) -> float:
+    """A duration in microseconds as hours, exactly as ``hours_between`` gives it
+    (timedelta.total_seconds() is microseconds / 10**6)."""
+    return (micros / 1_000_000) / 3600
 
 
 def rate(part: int, whole: int) -> float | None:
