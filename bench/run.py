@@ -656,6 +656,16 @@ def _ok(good: bool) -> str:
     return "yes" if good else "**no**"
 
 
+def _floor_gauge(floor: Result | None) -> str:
+    """The floor page is the better gauge for pages: a shared machine's slow hours slowed the
+    framework's own work (templates, routing) 2.5 times and the arithmetic loop 1.3 times
+    (docs/performance.md, eighth round)."""
+    if floor is None:
+        return ""
+    return (f" The floor page's median, {floor.median_ms:.1f} ms, tracks pages more closely: "
+            "compare pages across runs by their multiple of it (\"Median × floor\").")
+
+
 def render(data: dict[str, Any]) -> str:
     env = data["environment"]
     meta = data.get("meta", {})
@@ -669,8 +679,8 @@ def render(data: dict[str, Any]) -> str:
     if "calibration_before" in env:
         lines[-1:-1] = [f"Machine speed: a fixed Python loop (5 M multiply-adds, best of 3) "
                         f"took {env['calibration_before']:.3f} s before the run and "
-                        f"{env.get('calibration_after', float('nan')):.3f} s after; compare "
-                        f"runs by it (lower is faster).", ""]
+                        f"{env.get('calibration_after', float('nan')):.3f} s after (lower is "
+                        f"faster).{_floor_gauge(floor)}", ""]
     if meta:
         counts = meta.get("counts", {})
         lines += ["Dataset: " + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from bench.run import Result, _same_statements
 
 
@@ -35,3 +37,8 @@ def test_the_report_gives_the_machine_speed_when_measured():
     report = render({"environment": {**env, "calibration_before": seconds,
                                      "calibration_after": 0.5}})
     assert f"took {seconds:.3f} s before the run and 0.500 s after" in report
+    assert "floor page" not in report  # no pages measured: nothing to compare by
+    floor = Result("floor (bare template, no query)", "anonymous", 200, 0.8, 1.2, 1.5, 0, 0, 0)
+    with_floor = render({"environment": {**env, "calibration_before": seconds},
+                         "pages": [asdict(floor)]})
+    assert "The floor page's median, 0.8 ms" in with_floor
