@@ -53,6 +53,12 @@ class Config:
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""  # noqa: S105
     MAIL_DEFAULT_SENDER = "referral@localhost"
+    # The development mailbox (referral/notifications/devmail.py): the Maildir that `make run`'s
+    # SMTP catcher fills, read on /admin/dev-mailbox. Empty: no such page; never in production.
+    DEV_MAILBOX_DIR = ""
+    # Development: one administrator alert per e-mail outage (until an e-mail goes out again),
+    # not one per failed e-mail; a demo without an SMTP server would otherwise bury the bell.
+    NOTIFY_ALERT_EVERY_FAILURE = False
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     DEMO_ALLOWED = True
     # Referrals: time to accept per urgency (no statutory deadline exists: keep configurable).
@@ -65,6 +71,7 @@ class Config:
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    NOTIFY_ALERT_EVERY_FAILURE = True  # each failed e-mail is someone not told: alert each one
     SESSION_COOKIE_SECURE = True
     HSTS = True
     DEMO_ALLOWED = False
@@ -73,6 +80,7 @@ class ProductionConfig(Config):
 class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
+    NOTIFY_ALERT_EVERY_FAILURE = True  # as in production; tests of development's set it
     SECRET_KEY = "testing-secret-key-not-for-production"  # noqa: S105
     # Cheap argon2id so that hundreds of logins stay fast; production refuses these values.
     ARGON2_TIME_COST = 1

@@ -1,19 +1,22 @@
-"""`make run`: migrate, load the demo, then run web, Celery worker and beat together.
+"""`make run`: migrate, load the demo, then run web, Celery worker and beat together, with a
+development mailbox (an SMTP catcher, referral/notifications/devmail.py) that they send to.
 
-One process supervises the three so that Ctrl+C (or a SIGTERM to this process) stops them all,
+One process supervises them so that Ctrl+C (or a SIGTERM to this process) stops them all,
 and if one of them dies the others are stopped too, with a message saying which. For production
-use docker-compose.yml (gunicorn, one worker service, exactly one beat).
+use docker-compose.yml (gunicorn, one worker service, exactly one beat, a real SMTP server).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
@@ -33,6 +36,41 @@ def _instance() -> Path:
     path = Path(os.environ.get("REFERRAL_INSTANCE_PATH") or ROOT / "instance")
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _free_port() -> int:
+    """A port nothing listens on now (the catcher binds it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def dev_mailbox(environ: Mapping[str, str], instance: Path) -> tuple[list[str] | None,
+                                                                        dict[str, str]]:
+    """The SMTP catcher's command and the settings that point web, worker and beat at it.
+
+    Without it the worker retries every e-mail against an SMTP server nobody started and each
+    one ends as an administrator alert. Not started with REFERRAL_DEV_MAILBOX=off, nor when
+    SMTP_HOST is set (the e-mail then goes to that server, as configured).
+    """
+    if environ.get("REFERRAL_DEV_MAILBOX", "").strip().lower() == "off" or environ.get("SMTP_HOST"):
+        return None, {}
+    port, maildir = _free_port(), instance / "dev-mailbox"
+    command = [sys.executable, "-m", "referral.notifications.devmail", "--host", HOST,
+               "--port", str(port), "--maildir", str(maildir)]
+    return command, {"SMTP_HOST": HOST, "SMTP_PORT": str(port),
+                     "REFERRAL_DEV_MAILBOX_DIR": str(maildir)}
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen, seconds: float = 20) -> None:
+    """Let the catcher listen before the worker's first e-mail (else a needless retry)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and proc.poll() is None and not _signals:
+        try:
+            with socket.create_connection((HOST, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
 
 
 _signals: list[float] = []
@@ -85,7 +123,9 @@ def main() -> int:
     _flask("db", "upgrade")
     logins = _flask("seed-demo", capture=True)
     celery = [str(BIN / "celery"), "-A", "workers.make_celery"]
+    mailbox, mail_env = dev_mailbox(os.environ, _instance())
     commands = {
+        **({"mailbox": mailbox} if mailbox else {}),
         "worker": [*celery, "worker", "--loglevel=INFO", "--concurrency=2", "--pool=prefork"],
         "beat": [*celery, "beat", "--loglevel=INFO", "--schedule",
                  str(_instance() / "celerybeat-schedule")],
@@ -93,12 +133,21 @@ def main() -> int:
     }
     # Own sessions: Ctrl+C reaches only this supervisor, which stops each child in order (a
     # signal sent to the worker's pool processes behind its back makes its shutdown hang).
-    procs = {name: subprocess.Popen(cmd, cwd=ROOT, start_new_session=True)
-             for name, cmd in commands.items()}
+    # Links in e-mails lead to this server, whichever PORT it was given.
+    links = {"PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL") or f"http://{HOST}:{port}"}
+    procs: dict[str, subprocess.Popen] = {}
+    for name, cmd in commands.items():
+        procs[name] = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True,
+                                       env={**os.environ, **mail_env, **links})
+        if name == "mailbox":
+            _wait_for_port(int(mail_env["SMTP_PORT"]), procs[name])
     status = 0
     if _wait_until_up(f"http://{HOST}:{port}/login", procs):
         print(f"\n{logins}\nReferral runs on http://{HOST}:{port} "
-              "(web, Celery worker and beat). Ctrl+C stops all three.\n", flush=True)
+              f"({', '.join(procs)}). Ctrl+C stops them all.\n", flush=True)
+        if mailbox:
+            print(f"E-mail is caught, not sent: administrators read it at "
+                  f"http://{HOST}:{port}/admin/dev-mailbox\n", flush=True)
     while not _signals and all(p.poll() is None for p in procs.values()):
         time.sleep(0.5)
     if not _signals:

@@ -40,10 +40,18 @@ def check_limits(app: Flask, conf: dict) -> None:
 
 
 def celery_init_app(app: Flask) -> Celery:
+    from referral.web.database import release_writer_turn, take_write_lock_first
+
     class FlaskTask(Task):
         def __call__(self, *args: object, **kwargs: object) -> object:
             with app.app_context():
-                return self.run(*args, **kwargs)
+                # On SQLite a task's transactions wait for the write lock up front, as a
+                # request's do: tasks read, then write (claims, sweeps, delivery outcomes).
+                take_write_lock_first()
+                try:
+                    return self.run(*args, **kwargs)
+                finally:
+                    release_writer_turn()
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     broker = app.config["CELERY_BROKER_URL"]

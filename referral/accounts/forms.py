@@ -15,15 +15,25 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from referral.web.redirects import safe_next
 from referral.web.widgets import SelectField
 
 REQUIRED = _l("This field is required.")
 
 
+def _site_path_or_empty(value: str | None) -> str:
+    """Where to go after logging in: a path of this site, else nothing. Dropped rather than
+    refused: a link that pointed elsewhere must not stop anyone logging in."""
+    return (safe_next(value) or "") if value and len(value) <= NEXT_MAX else ""
+
+
+NEXT_MAX = 2000  # a page address with its filters; longer is no address the app wrote
+
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED), Length(max=128)])
-    next = HiddenField()
+    next = HiddenField(filters=[_site_path_or_empty], validators=[Length(max=NEXT_MAX)])
 
 
 class ChangePasswordForm(FlaskForm):

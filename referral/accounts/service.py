@@ -52,17 +52,49 @@ def find_user_by_email(email: str) -> User | None:
     ).scalar_one_or_none()
 
 
-def authenticate(email: str, password: str) -> User:
-    """Return the user, or raise LoginRefused with one message for every kind of failure."""
+@dataclass(frozen=True)
+class PasswordCheck:
+    """A password checked against the hash stored when it was read (``check_password``)."""
+
+    email: str
+    password_hash: str | None
+    ok: bool
+
+
+def check_password(email: str, password: str) -> PasswordCheck:
+    """Check ``password`` against the stored hash, writing nothing.
+
+    Why apart from ``authenticate``: argon2 costs about half a second by design. The login
+    view checks first and ends that reading transaction, so that on SQLite the single write
+    lock, which ``authenticate``'s transaction takes up front, is not held while the hash is
+    computed (every other user's page would wait for it).
+    """
+    email = throttle.normalise_email(email)
+    user = find_user_by_email(email)
+    password_hash = user.password_hash if user else None
+    return PasswordCheck(email, password_hash, verify_password(password_hash, password))
+
+
+def authenticate(email: str, password: str, *, checked: PasswordCheck | None = None) -> User:
+    """Return the user, or raise LoginRefused with one message for every kind of failure.
+
+    ``checked``: the outcome of ``check_password`` for this e-mail address, used if the stored
+    hash is still the one it was checked against (else the password is checked again here).
+    """
     email = throttle.normalise_email(email)
     invalid = _("The e-mail address or password is not correct.")
     locked = throttle.locked_until(email)
     if locked:
-        verify_password(None, password)  # same cost as a real attempt
+        if checked is None:
+            verify_password(None, password)  # same cost as a real attempt
         audit.record("login", object_type="user", outcome="locked", details={"reason": "locked"})
         raise LoginRefused(_locked_message(), locked_until=locked)
     user = find_user_by_email(email)
-    ok = verify_password(user.password_hash if user else None, password)
+    password_hash = user.password_hash if user else None
+    if checked is not None and (checked.email, checked.password_hash) == (email, password_hash):
+        ok = checked.ok
+    else:
+        ok = verify_password(password_hash, password)
     if not ok or user is None or not user.is_active:
         now_locked = throttle.register_failure(email)
         audit.record(

@@ -13,6 +13,7 @@ from referral.accounts.sessions import end_session, start_session
 from referral.audit import service as audit
 from referral.errors import DomainError
 from referral.extensions import db
+from referral.web.database import reading_only
 from referral.web.forms import attach_error
 from referral.web.redirects import safe_next
 
@@ -25,8 +26,14 @@ def login() -> str | Response:
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        # The password is checked before the login's transaction, in a reading one: the login's
+        # holds SQLite's write lock (web/database.py), which must not wait for argon2.
+        db.session.rollback()
+        with reading_only():
+            checked = service.check_password(form.email.data, form.password.data)
+            db.session.rollback()
         try:
-            user = service.authenticate(form.email.data, form.password.data)
+            user = service.authenticate(form.email.data, form.password.data, checked=checked)
         except service.LoginRefused as refused:
             db.session.commit()  # keep the failure count and the audit row
             form.password.data = ""

@@ -17,6 +17,9 @@ DEFAULTS: dict[str, Any] = {
     # A delivery claimed by a worker that died mid-send is released after this long.
     "NOTIFY_CLAIM_TIMEOUT_SECONDS": 420,
     "NOTIFY_SMTP_TIMEOUT_SECONDS": 10,
+    # Alert administrators of every failed e-mail (production), or once per outage: until an
+    # e-mail goes out again, later failures add no alert (development; referral/config.py).
+    "NOTIFY_ALERT_EVERY_FAILURE": True,
     "NOTIFY_PUBLISH_BATCH": 200,
     # Reminders and escalation.
     "NOTIFY_PENDING_THRESHOLDS": (50, 80),

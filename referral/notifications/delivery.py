@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.accounts.models import User
@@ -126,13 +126,27 @@ def record_transient_failure(delivery_id: int, error: str, *, now: datetime) -> 
 
 
 def record_permanent_failure(delivery_id: int, error: str, *, now: datetime) -> None:
-    """Mark failed and alert administrators in the app (the alert never depends on e-mail)."""
+    """Mark failed and alert administrators in the app (the alert never depends on e-mail).
+
+    Every failure alerts in production. In development (NOTIFY_ALERT_EVERY_FAILURE off) only
+    the first failure of an outage does: a demo without an SMTP server would otherwise add an
+    alert for every e-mail it tried (each failure still shows on the system-health page)."""
     if _set(delivery_id, [Delivery.status == DeliveryStatus.SENDING],
             status=DeliveryStatus.FAILED, last_error=error[:300], failed_at=now) != 1:
+        return
+    if not setting("NOTIFY_ALERT_EVERY_FAILURE") and _outage_already_alerted(delivery_id):
         return
     with acting_as(system_actor("delivery failed")):
         emit("system.delivery_failed", subject_type="delivery", subject_id=delivery_id,
              reference=f"#{delivery_id}")
+
+
+def _outage_already_alerted(delivery_id: int) -> bool:
+    """Another delivery failed since the last one was sent: this outage has had its alert."""
+    last_sent = select(func.max(Delivery.sent_at)).scalar_subquery()
+    return db.session.execute(select(exists().where(
+        Delivery.status == DeliveryStatus.FAILED, Delivery.id != delivery_id,
+        or_(last_sent.is_(None), Delivery.failed_at > last_sent)))).scalar_one()
 
 
 # --- administration ------------------------------------------------------------------------------
@@ -160,8 +174,6 @@ def retry_delivery(actor: Actor, *, delivery_id: int) -> None:
 
 
 def pending_counts() -> dict[str, int]:
-    from sqlalchemy import func
-
     rows = db.session.execute(
         select(Delivery.status, func.count()).group_by(Delivery.status)).all()
     counts = {status.value: 0 for status in DeliveryStatus}

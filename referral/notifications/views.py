@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -12,7 +25,7 @@ from referral.access.permissions import Permission, require
 from referral.access.scope import current_actor
 from referral.errors import DomainError
 from referral.extensions import db
-from referral.notifications import delivery, health, service
+from referral.notifications import delivery, devmail, health, service
 from referral.notifications.forms import ButtonForm, PreferencesForm
 from referral.notifications.kinds import detail_text, get_kind, title_text
 from referral.notifications.links import target_path
@@ -22,6 +35,8 @@ bp = Blueprint("notifications", __name__)
 PAGE = 50
 
 add_nav("notifications.system_health", _l("System health"), Permission.SYSTEM_HEALTH_VIEW, 88)
+add_nav("notifications.dev_mailbox", _l("Development mailbox"), Permission.SYSTEM_HEALTH_VIEW, 89,
+        when=lambda: devmail.enabled(current_app))
 
 
 @bp.app_context_processor
@@ -121,3 +136,43 @@ def retry_delivery(delivery_id: int) -> Response:
         db.session.commit()
         flash(_("The delivery will be tried again within a minute."), "success")
     return redirect(url_for("notifications.system_health"))
+
+
+# --- the development mailbox (make run's SMTP catcher; never in production) ----------------------
+
+
+def _dev_only(view: Callable[..., str]) -> Callable[..., str]:
+    """404 in production configuration and wherever no catcher's folder is configured, before
+    anything else (even the login redirect): there, the page does not exist."""
+
+    @wraps(view)
+    def wrapped(*args: object, **kwargs: object) -> str:
+        if not devmail.enabled(current_app):
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _dev_mailbox_dir() -> Path:
+    return Path(current_app.config["DEV_MAILBOX_DIR"])
+
+
+@bp.get("/admin/dev-mailbox")
+@_dev_only
+@login_required
+@require(Permission.SYSTEM_HEALTH_VIEW)
+def dev_mailbox() -> str:
+    mails, total = devmail.list_mail(_dev_mailbox_dir())
+    return render_template("notifications/dev_mailbox.html", mails=mails, total=total)
+
+
+@bp.get("/admin/dev-mailbox/<key>")
+@_dev_only
+@login_required
+@require(Permission.SYSTEM_HEALTH_VIEW)
+def dev_mail(key: str) -> str:
+    mail = devmail.get_mail(_dev_mailbox_dir(), key)
+    if mail is None:
+        abort(404)
+    return render_template("notifications/dev_mail.html", mail=mail)

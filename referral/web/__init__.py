@@ -9,8 +9,10 @@ from referral.paths import PROJECT_ROOT
 
 
 def register(app: Flask) -> None:
-    from referral.web import database, errors, hooks, i18n, nav, security, templating
+    from referral.web import database, errors, forms, hooks, i18n, input, nav, security, templating
 
+    input.install_converters(app)  # before any rule is added
+    forms.install_form_rules()
     database.init_engine_events()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
@@ -19,6 +21,7 @@ def register(app: Flask) -> None:
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     login_manager.init_app(app)
     hooks.register(app)
+    input.register(app)
     security.register(app)
     errors.register(app)
     i18n.register(app)

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from referral.audit import service as audit
 from referral.errors import NotVisible
 from referral.extensions import db
+from referral.web.transaction import view_committed
 
 log = logging.getLogger(__name__)
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _truth() -> dict[str, Any]:
+    """What an error page may say of the request's own change: ``saved`` when a request that
+    changes something (not a page view, whose only writes are its audit rows) had committed
+    before it failed (e.g. while the page after the change rendered), ``changing`` when it
+    changes something and had not."""
+    changing = request.method not in _SAFE_METHODS
+    return {"saved": changing and view_committed(), "changing": changing}
 
 
 def register(app: Flask) -> None:
@@ -37,7 +49,11 @@ def register(app: Flask) -> None:
     def _http(exc: HTTPException) -> tuple[str, int]:
         code = exc.code or 500
         template = "errors/404.html" if code == 404 else "errors/generic.html"
-        return render_template(template, code=code, description=exc.description), code
+        # Our own refusals carry a translated reason (a lazy string); Werkzeug's defaults are
+        # English-only text, so they are not shown.
+        reason = None if isinstance(exc.description, str) else exc.description
+        return render_template(template, code=code, description=exc.description, reason=reason,
+                               **_truth()), code
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:
@@ -45,4 +61,5 @@ def register(app: Flask) -> None:
             raise exc
         db.session.rollback()
         log.exception("unhandled error")  # the traceback holds no request data we add ourselves
-        return render_template("errors/generic.html", code=500, description=None), 500
+        return render_template("errors/generic.html", code=500, description=None,
+                               **_truth()), 500

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, redirect, request, session, url_for
+from flask import (
+    Flask,
+    before_render_template,
+    redirect,
+    request,
+    request_started,
+    session,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -13,6 +21,8 @@ from referral.accounts.models import User
 from referral.accounts.service import actor_for
 from referral.accounts.sessions import load_session_user
 from referral.extensions import db, login_manager
+from referral.web.database import release_writer_turn, take_write_lock_first
+from referral.web.transaction import install_view_retry
 
 # Pages a user who must change their password can still reach.
 _ALLOWED_BEFORE_PASSWORD_CHANGE = {
@@ -24,6 +34,13 @@ def register(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in to open this page.")
     login_manager.session_protection = None  # sessions are revocable server-side instead
+
+    # SQLite: the request's transactions take the write lock up front (web/database.py), from
+    # before the session is loaded (its last-seen stamp writes) until the page renders; what
+    # the template still loads is read without holding the writers back.
+    request_started.connect(_writes_first, app)
+    before_render_template.connect(_render_reads_only, app)
+    install_view_retry(app)
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> User | None:
@@ -54,3 +71,12 @@ def register(app: Flask) -> None:
     @app.teardown_request
     def _clear_actor(_exc: BaseException | None) -> None:
         set_request_actor(None)
+        release_writer_turn()  # normally given back at COMMIT / ROLLBACK already
+
+
+def _writes_first(_app: Flask, **_extra: Any) -> None:
+    take_write_lock_first(True)
+
+
+def _render_reads_only(_app: Flask, **_extra: Any) -> None:
+    take_write_lock_first(False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import Flask
@@ -17,14 +18,16 @@ class NavItem:
     label: object  # a lazy string
     permission: Permission | None
     order: int
+    when: Callable[[], bool] | None = None  # shown only while this says so (e.g. development)
 
 
 _ITEMS: list[NavItem] = []
 
 
-def add_nav(endpoint: str, label: object, permission: Permission | None, order: int = 50) -> None:
+def add_nav(endpoint: str, label: object, permission: Permission | None, order: int = 50,
+            *, when: Callable[[], bool] | None = None) -> None:
     if not any(i.endpoint == endpoint and i.permission == permission for i in _ITEMS):
-        _ITEMS.append(NavItem(endpoint, label, permission, order))
+        _ITEMS.append(NavItem(endpoint, label, permission, order, when))
         _ITEMS.sort(key=lambda i: i.order)
 
 
@@ -42,6 +45,8 @@ def visible_items() -> list[NavItem]:
     items = []
     for item in _ITEMS:
         if item.endpoint in seen:
+            continue
+        if item.when is not None and not item.when():
             continue
         if item.permission is None or role_can(current_user.role, item.permission):
             items.append(item)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from tests.fixtures import PASSWORD
 from tests.foundation.factories import csrf_token_from, login_with_csrf
@@ -18,7 +19,7 @@ def _post_urls(app):
     for rule in app.url_map.iter_rules():
         if "POST" not in (rule.methods or ()):
             continue
-        values = {arg: 1 if rule._converters[arg].__class__.__name__ == "IntegerConverter"
+        values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter)
                   else "x" for arg in rule.arguments}
         urls.append(adapter.build(rule.endpoint, values))
     return urls
