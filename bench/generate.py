@@ -379,17 +379,29 @@ class Names:
         return s, g, p, f"{sk} {gk} {pk}"
 
 
-def _answers_pool(rng: random.Random) -> dict[int, list[str]]:
-    from referral.cases.risk import FACTOR_CODES
+def _answers_pool(rng: random.Random) -> dict[int, list[tuple[str, str]]]:
+    """Four answer sets per count of "yes", with the explanation the current instrument gives.
+    The yes answers avoid the red flags and stay below the danger-sign threshold, so the level
+    the generator chose (from the count) is the level the answers give."""
+    from referral.cases import risk
 
-    pool: dict[int, list[str]] = {}
-    for score in range(len(FACTOR_CODES) + 1):
+    inst = risk.current()
+    group_limit = (inst.group_high_from or len(inst.codes)) - 1
+    plain = [i.code for i in inst.items if not i.group]
+    signs = list(inst.in_group(risk.LETHALITY))
+    limits = risk.Thresholds(inst.medium_from, inst.high_from, inst.group_high_from)
+    pool: dict[int, list[tuple[str, str]]] = {}
+    for score in range(len(plain) + group_limit + 1):
         variants = []
         for _ in range(4):
-            yes = set(rng.sample(range(len(FACTOR_CODES)), score))
-            variants.append(json.dumps({code: {"answer": "yes" if k in yes else "no",
-                                               "comment": ""}
-                                        for k, code in enumerate(FACTOR_CODES)}))
+            from_signs = rng.randint(max(0, score - len(plain)), min(group_limit, score))
+            yes = set(rng.sample(plain, score - from_signs)) | set(rng.sample(signs, from_signs))
+            given = {code: "yes" if code in yes else "no" for code in inst.codes}
+            outcome = risk.evaluate(inst, given, limits)
+            explanation = outcome.explanation() | {"group_high_from": inst.group_high_from}
+            variants.append((json.dumps({code: {"answer": value, "comment": ""}
+                                         for code, value in given.items()}),
+                             json.dumps(explanation)))
         pool[score] = variants
     return pool
 
@@ -413,7 +425,8 @@ CASE_COLUMNS = {
                   "recorded_by_agency_id", "created_at", "version"],
     "risk_assessments": ["id", "case_id", "survivor_participant_id", "answers", "score",
                          "unknown_count", "computed_level", "level", "medium_from", "high_from",
-                         "assessed_by_id", "agency_id", "assessed_at"],
+                         "instrument_version", "explanation", "assessed_by_id", "agency_id",
+                         "assessed_at"],
     "protective_measures": ["case_id", "measure_type", "legal_basis", "against_participant_id",
                             "issuing_agency_id", "starts_on", "ends_on", "status",
                             "recorded_by_id", "created_at", "version"],
@@ -460,6 +473,7 @@ def write_cases(world: World, sink: Sink, lo: int, hi: int, worker: int) -> dict
     rng = random.Random(world.seed * 1000 + worker)
     names = Names(random.Random(world.seed))  # same pools in every worker
     answers = _answers_pool(random.Random(world.seed + 1))
+    from referral.cases.risk import CURRENT_VERSION as version
     codes = [r["code"] for r in world.regions]
     anchor = world.anchor
     medium_from, high_from = world.thresholds
@@ -554,9 +568,10 @@ def write_cases(world: World, sink: Sink, lo: int, hi: int, worker: int) -> dict
         if risk:
             score = {1: rng.randrange(0, medium_from), 2: rng.randrange(medium_from, high_from),
                      3: rng.randrange(high_from, 21)}[risk]
+            given, explanation = answers[score][rng.randrange(4)]
             w["risk_assessments"].add(
-                world.risk_id[i], case_id, survivor_part, answers[score][rng.randrange(4)], score,
-                0, level, level, medium_from, high_from, officer, owner, at(assessed))
+                world.risk_id[i], case_id, survivor_part, given, score, 0, level, level,
+                medium_from, high_from, version, explanation, officer, owner, at(assessed))
             w["case_timeline"].add(case_id, at(assessed), "risk.assessed", "risk_assessment",
                                    "risk_assessment", world.risk_id[i], officer, owner,
                                    json.dumps({"level": level, "score": score}))

@@ -20,6 +20,7 @@ from referral.paths import PROJECT_ROOT
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``test_config``, then the environment."""
+    use_packaged_tzdata()
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -47,6 +48,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
+def use_packaged_tzdata() -> None:
+    """Read time zones from the tzdata package (a pinned dependency), never the system's.
+
+    zoneinfo looks in the system's files first; an image built before 2024 would then show
+    Kazakhstan's times an hour off (one zone, UTC+5, since 1 March 2024).
+    """
+    import zoneinfo
+
+    if zoneinfo.TZPATH:
+        zoneinfo.reset_tzpath(to=())
+        zoneinfo.ZoneInfo.clear_cache()
+
+
 def _finish_config(app: Flask) -> None:
     cfg = app.config
     url = cfg.get("SQLALCHEMY_DATABASE_URI") or default_sqlite_url(app.instance_path)
@@ -58,6 +72,14 @@ def _finish_config(app: Flask) -> None:
         connect_args = dict(options.get("connect_args") or {})
         connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()
         options["connect_args"] = connect_args
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and ":memory:" not in url:
+        # Each writer waiting for its turn holds its connection (referral/web/database.py): a
+        # capped pool (5 + 10) ran out at 32 users (bench/stack_load.py). An SQLite connection is
+        # an open file, so as many as there are request threads.
+        options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        if "poolclass" not in options:
+            options.setdefault("max_overflow", -1)
         cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not cfg.get("CELERY_BROKER_URL"):
         cfg["CELERY_BROKER_URL"] = cfg.get("REDIS_URL") or (

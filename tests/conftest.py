@@ -146,7 +146,7 @@ def _truncate_postgres(url: str) -> None:
     with engine.begin() as conn:
         tables = conn.execute(text(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-            "AND tablename NOT IN ('alembic_version', 'regions', 'offences')"
+            "AND tablename NOT IN ('alembic_version', 'regions', 'offences', 'offence_parts')"
         )).scalars().all()
         if tables:
             names = ", ".join(f'"{t}"' for t in tables)

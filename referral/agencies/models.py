@@ -29,7 +29,7 @@ class AgencyType(enum.StrEnum):
 
 AGENCY_TYPE_LABELS = {
     AgencyType.POLICE: _l("Police unit"),
-    AgencyType.SPECIAL_POLICE: _l("Special police unit for protection of women and children"),
+    AgencyType.SPECIAL_POLICE: _l("Specialised police unit against domestic violence"),
     AgencyType.CRISIS_CENTER: _l("Crisis center"),
     AgencyType.FAMILY_SUPPORT: _l("Family support center"),
     AgencyType.SOCIAL_SERVICES: _l("Social services"),

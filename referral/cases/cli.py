@@ -7,7 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from referral.access.scope import acting_as, system_actor
-from referral.cases import incidents
+from referral.cases import offences
 from referral.errors import DomainError
 from referral.extensions import db
 
@@ -17,11 +17,11 @@ cases_cli = AppGroup("cases", help="Cases: reference data.")
 @cases_cli.command("load-offences")
 @click.option("--file", "path", default=None, help="JSON file (default: the shipped table)")
 def load_offences(path: str | None) -> None:
-    """Add the offences of the data file that are missing (idempotent)."""
+    """Bring the offences table in line with the data file: add and correct rows (idempotent)."""
     with acting_as(system_actor("cli load-offences")):
-        added = incidents.load_offences(path)
+        added = offences.load_offences(path)
         db.session.commit()
-    click.echo(f"{added} offences added")
+    click.echo(f"{added} offences added or corrected")
 
 
 @cases_cli.command("add-offence")
@@ -29,19 +29,22 @@ def load_offences(path: str | None) -> None:
 @click.option("--article", required=True)
 @click.option("--kind", type=click.Choice(["crime", "criminal_misdemeanour", "administrative"]),
               required=True)
+@click.option("--source", default="", help="Where it was checked (the official text's address)")
 @click.option("--title-en", required=True)
 @click.option("--title-ru", default="")
 @click.option("--title-kk", default="")
 @click.option("--valid-from", default=None, help="YYYY-MM-DD")
 @click.option("--valid-until", default=None, help="YYYY-MM-DD")
-def add_offence(code: str, article: str, kind: str, title_en: str, title_ru: str, title_kk: str,
-                valid_from: str | None, valid_until: str | None) -> None:
+def add_offence(code: str, article: str, kind: str, source: str, title_en: str,
+                title_ru: str, title_kk: str, valid_from: str | None,
+                valid_until: str | None) -> None:
     """Add one offence to the reference table."""
     with acting_as(system_actor("cli add-offence")):
         try:
-            offence = incidents.add_offence(
+            offence = offences.add_offence(
                 code=code, article=article, kind=kind, title_en=title_en, title_ru=title_ru,
-                title_kk=title_kk, valid_from=valid_from, valid_until=valid_until)
+                title_kk=title_kk, valid_from=valid_from, valid_until=valid_until,
+                source=source)
         except (DomainError, ValueError) as err:
             raise click.ClickException(getattr(err, "message", str(err))) from err
         db.session.commit()

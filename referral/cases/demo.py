@@ -32,9 +32,17 @@ OFFENDER_2 = people.PersonInput(surname="Demo-Sadykov", given_name="Yerlan", sex
                                 birth_date=date(2002, 3, 30), iin="020330599901")
 
 
-def _answers(yes: int) -> dict[str, risk.Answer]:
-    return {code: risk.Answer("yes" if i < yes else "no")
-            for i, code in enumerate(risk.FACTOR_CODES)}
+def _answers(*yes: str, unknown: tuple[str, ...] = ()) -> dict[str, risk.Answer]:
+    return {code: risk.Answer("yes" if code in yes else "unknown" if code in unknown else "no")
+            for code in risk.FACTOR_CODES}
+
+
+# The issue-19 case: two red flags and three strong predictors, once rated "standard" (5 yes).
+_LETHAL = ("strangulation", "threat_to_kill", "gun_access", "separation", "very_frightened")
+# Counted-only questions: the level comes from the count (11 → medium, 5 → standard).
+_COUNTED = ("current_injury", "isolation", "low_mood", "child_contact", "pregnancy",
+            "harmed_dependants", "escalation_frequency", "sexual_abuse", "money_control",
+            "substance_misuse", "criminal_history")
 
 
 def _offence(article: str) -> int | None:
@@ -78,7 +86,8 @@ def seed(agencies: dict[str, Any], users: dict[str, Any]) -> None:
             physical=True, psychological=True, offence_id=_offence("109-1"),
             injuries="bruises on the arms", children_present=True, children_witnessed=True,
             police_record_number="DEMO-0001"))
-        risk.record_assessment(police, case.id, _answers(15),
+        risk.record_assessment(police, case.id, _answers(*_LETHAL, "current_injury",
+                                                        unknown=("believes_will_kill",)),
                                survivor_participant_id=fam["survivor"].id)
         measures.issue_measure(police, case.id, measures.MeasureInput(
             measure_type="protective_order", starts_on=cases.local_today(),
@@ -92,7 +101,7 @@ def seed(agencies: dict[str, Any], users: dict[str, Any]) -> None:
                                                        languages=("ru",)),
                                creation_token=demo_key)
         _family(police, case, SURVIVOR_2, OFFENDER_2, ())
-        risk.record_assessment(police, case.id, _answers(11))
+        risk.record_assessment(police, case.id, _answers(*_COUNTED))
     demo_key = "00000000-demo-0000-0000-000000000003"
     if not _exists(demo_key) and "aral.police" in users:
         aral = actor_for(users["aral.police"])
@@ -101,4 +110,5 @@ def seed(agencies: dict[str, Any], users: dict[str, Any]) -> None:
         people.add_participant(aral, case.id, people.PersonInput(
             surname="Demo-Omarova", given_name="Saule", sex="female", approx_age=34),
             people.ParticipantInput(role="survivor"), confirmed_new=True)
-        risk.record_assessment(aral, case.id, _answers(5))
+        risk.record_assessment(aral, case.id, _answers(*_COUNTED[:5],
+                                                       unknown=("order_breach",)))

@@ -35,7 +35,7 @@ DATETIME_MESSAGE = _l("Enter the date and time, e.g. 2026-03-01 21:30.")
 
 class CaseForm(FlaskForm):
     version = HiddenField()
-    creation_token = HiddenField()
+    creation_token = HiddenField(validators=[Length(max=36)])  # cases.creation_token
     region_code = SelectField(_l("Region"), validators=[DataRequired(REQUIRED)])
     district_id = SelectField(_l("District"), coerce=_int_or_none, validate_choice=False)
     address = TextAreaField(_l("Address of the household (sensitive: shown only to those who "
@@ -90,10 +90,10 @@ class PersonForm(FlaskForm):
 
 class AccessRequestForm(FlaskForm):
     agency_id = HiddenField(validators=[DataRequired()])
-    surname = HiddenField()
-    given_name = HiddenField()
+    surname = HiddenField(validators=[Length(max=120)])  # as typed in the person form
+    given_name = HiddenField(validators=[Length(max=120)])
     birth_date = HiddenField()
-    iin = HiddenField()
+    iin = HiddenField(validators=[Length(max=12)])
     reason = TextAreaField(_l("Why your agency needs access"),
                            validators=[DataRequired(REQUIRED), Length(max=1000)])
 
@@ -131,12 +131,21 @@ class IncidentForm(FlaskForm):
     sexual = BooleanField(_l("Sexual violence"))
     psychological = BooleanField(_l("Psychological violence"))
     economic = BooleanField(_l("Economic violence"))
-    penetration = BooleanField(_l("Sexual violence involved penetration (rape)"))
+    penetration = BooleanField(_l("Penetration of any kind without consent (counted as rape)"))
     forced_marriage = BooleanField(_l("Forced or early marriage"))
+    non_gbv = BooleanField(_l("None of these: not gender-based violence"))
+    context_intimate_partner = BooleanField(_l("Intimate-partner violence"))
+    context_child_sexual_abuse = BooleanField(_l("Child sexual abuse"))
+    context_early_marriage = BooleanField(_l("Early marriage (under 18)"))
+    context_harmful_practice = BooleanField(
+        _l("Harmful traditional practice (e.g. bride kidnapping)"))
+    # The classification the page showed (type, context, offence), so that saving records
+    # only what the person has seen: a change since then shows the new result first.
+    shown = HiddenField(validators=[Length(max=300)])  # over the 64 of a hidden field's default
     female_investigator_requested = BooleanField(
         _l("The survivor asks for a female investigator (sexual violence)"))
-    offence_id = SelectField(_l("Legal qualification"), coerce=_int_or_none,
-                             validate_choice=False)
+    # "id" or "id:part" (an article whose parts differ in kind), parsed by the view.
+    offence_id = SelectField(_l("Legal qualification"), validate_choice=False)
     injuries = TextAreaField(_l("Injuries"), validators=[Optional(), Length(max=2000)])
     weapon = SelectField(_l("Weapon"))
     children_present = BooleanField(_l("Children were present"))
@@ -192,6 +201,8 @@ class OffenceForm(FlaskForm):
     title_kk = StringField(_l("Title (Kazakh)"), validators=[Optional(), Length(max=300)])
     valid_from = DateField(_l("Valid from"), validators=[Optional()])
     valid_until = DateField(_l("Valid until"), validators=[Optional()])
+    source = StringField(_l("Source (address of the official text)"),
+                         validators=[DataRequired(REQUIRED), Length(max=300)])
 
 
 def risk_form_class() -> type[FlaskForm]:

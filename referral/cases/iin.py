@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 
 _WEIGHTS_1 = tuple(range(1, 12))
 _WEIGHTS_2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 _CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
+# "Today" for a birth date is Kazakhstan's date (one zone, UTC+5, since 1 March 2024): a child
+# born after midnight there has an IIN dated a day ahead of UTC.
+_KAZAKHSTAN = "Asia/Almaty"
 
 
 class IINMistake(enum.StrEnum):
@@ -23,6 +27,7 @@ class IINMistake(enum.StrEnum):
     NOT_DIGITS = "not_digits"
     CENTURY = "century"
     DATE = "date"
+    FUTURE_DATE = "future_date"
     NEVER_ISSUED = "never_issued"
     CHECK_DIGIT = "check_digit"
     BIRTH_DATE_MISMATCH = "birth_date_mismatch"
@@ -56,6 +61,10 @@ def mistake_message(mistake: IINMistake) -> str:
             "The first 6 digits of an IIN are the date of birth (YYMMDD) and do not form a real "
             "date here. Check the first 6 digits."
         ),
+        IINMistake.FUTURE_DATE: _(
+            "The first 6 digits of an IIN are the date of birth (YYMMDD) and give a date in "
+            "the future here. Check the first 6 digits and the 7th (the century)."
+        ),
         IINMistake.NEVER_ISSUED: _(
             "This number cannot be an IIN (no check digit exists for it). Check every digit."
         ),
@@ -86,8 +95,16 @@ def check_digit(first_eleven: str) -> int | None:
     return c
 
 
-def parse_iin(value: str) -> IINInfo:
-    """Return what the IIN says (birth date, sex), or raise IINError naming the mistake."""
+def kazakhstan_today() -> date:
+    """Today's date in Kazakhstan."""
+    return datetime.now(ZoneInfo(_KAZAKHSTAN)).date()
+
+
+def parse_iin(value: str, *, today: date | None = None) -> IINInfo:
+    """Return what the IIN says (birth date, sex), or raise IINError naming the mistake.
+
+    ``today`` (Kazakhstan's date by default) bounds the birth date: no one is born later.
+    """
     if not value.isascii() or not value.isdigit():
         raise IINError(IINMistake.NOT_DIGITS if value else IINMistake.LENGTH)
     if len(value) != 12:
@@ -99,6 +116,8 @@ def parse_iin(value: str) -> IINInfo:
         born = date(_CENTURY[century_digit] + int(value[0:2]), int(value[2:4]), int(value[4:6]))
     except ValueError:
         raise IINError(IINMistake.DATE) from None
+    if born > (today or kazakhstan_today()):
+        raise IINError(IINMistake.FUTURE_DATE)
     expected = check_digit(value[:11])
     if expected is None:
         raise IINError(IINMistake.NEVER_ISSUED)
@@ -107,9 +126,10 @@ def parse_iin(value: str) -> IINInfo:
     return IINInfo(birth_date=born, sex="male" if century_digit % 2 else "female")
 
 
-def validate_iin(value: str, *, birth_date: date | None = None, sex: str | None = None) -> IINInfo:
+def validate_iin(value: str, *, birth_date: date | None = None, sex: str | None = None,
+                 today: date | None = None) -> IINInfo:
     """Check the IIN itself, then its agreement with a date of birth and sex entered beside it."""
-    info = parse_iin(value)
+    info = parse_iin(value, today=today)
     if birth_date is not None and birth_date != info.birth_date:
         raise IINError(IINMistake.BIRTH_DATE_MISMATCH)
     if sex in ("male", "female") and sex != info.sex:

@@ -1,11 +1,10 @@
-"""Incidents: what happened, its classification (GBVIMS type, Kazakh offence), repeat flags."""
+"""Incidents: what happened, its classification (GBVIMS type and context, Kazakh offence),
+repeat flags. The GBVIMS rules themselves live in referral/cases/classification.py."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +13,15 @@ from sqlalchemy import func, or_, select, update
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.audit import service as audit
 from referral.cases import service as cases
+from referral.cases.classification import (
+    CONTEXTS,
+    GBV_TYPES,
+    OFFENCE_KINDS,
+    Facts,
+    derived_contexts,
+    flag_types,
+)
+from referral.cases.classification import gbv_type as classify_type
 from referral.cases.models import (
     Case,
     CaseParticipant,
@@ -27,9 +35,7 @@ from referral.errors import DomainError
 from referral.events.service import emit
 from referral.extensions import db
 from referral.models_base import utcnow
-from referral.paths import PROJECT_ROOT
 
-OFFENCES_FILE = PROJECT_ROOT / "referral" / "data" / "offences.json"
 REPEAT_WINDOW = timedelta(days=365)
 
 REPORTED_BY = {
@@ -52,15 +58,6 @@ VIOLENCE_TYPES = {
     "physical": _l("Physical"), "sexual": _l("Sexual"),
     "psychological": _l("Psychological"), "economic": _l("Economic"),
 }
-GBV_TYPES = {
-    "rape": _l("Rape"),
-    "sexual_assault": _l("Sexual assault"),
-    "physical_assault": _l("Physical assault"),
-    "forced_marriage": _l("Forced marriage"),
-    "denial_of_resources": _l("Denial of resources, opportunities or services"),
-    "psychological_abuse": _l("Psychological / emotional abuse"),
-    "non_gbv": _l("Not gender-based violence"),
-}
 
 
 @dataclass(frozen=True)
@@ -75,6 +72,7 @@ class IncidentInput:
     penetration: bool = False
     forced_marriage: bool = False
     offence_id: int | None = None
+    offence_part: str = ""
     injuries: str = ""
     weapon: str = "none"
     children_present: bool = False
@@ -84,80 +82,47 @@ class IncidentInput:
     description: str = ""
     survivor_participant_id: int | None = None
     offender_participant_id: int | None = None
+    # The recorder states that none of the types applies (GBVIMS "non-GBV").
+    non_gbv: bool = False
+    contexts: frozenset[str] = frozenset()
+
+    @property
+    def facts(self) -> Facts:
+        return Facts(physical=self.physical, sexual=self.sexual or self.penetration,
+                     psychological=self.psychological, economic=self.economic,
+                     penetration=self.penetration, forced_marriage=self.forced_marriage)
 
 
-def gbv_type(data: IncidentInput) -> str:
-    """GBVIMS: one type per incident, the first rule that holds, in this order."""
-    rules = (
-        ("rape", data.sexual and data.penetration),
-        ("sexual_assault", data.sexual),
-        ("physical_assault", data.physical),
-        ("forced_marriage", data.forced_marriage),
-        ("denial_of_resources", data.economic),
-        ("psychological_abuse", data.psychological),
-    )
-    return next((code for code, holds in rules if holds), "non_gbv")
+@dataclass(frozen=True)
+class Classification:
+    """What an incident will be recorded as: shown before saving, then stored."""
 
+    gbv_type: str
+    contexts: frozenset[str]
+    offence: Offence | None
+    offence_part: str = ""
 
-# --- offences (reference data) -------------------------------------------------------------------
+    @property
+    def gbv_label(self) -> str:
+        return str(GBV_TYPES[self.gbv_type])
 
+    @property
+    def context_labels(self) -> list[str]:
+        return [str(label) for code, label in CONTEXTS.items() if code in self.contexts]
 
-def list_offences(on: date | None = None) -> list[Offence]:
-    rows = db.session.execute(select(Offence).order_by(Offence.code.desc(), Offence.id)).scalars()
-    return [o for o in rows if on is None or o.valid_on(on)]
-
-
-def load_offences(path: str | None = None) -> int:
-    """Add offences of the data file that are missing (by code, article, valid_from)."""
-    source = Path(path) if path else OFFENCES_FILE
-    rows = json.loads(source.read_text(encoding="utf-8"))["offences"]
-    added = 0
-    for row in rows:
-        valid_from = date.fromisoformat(row["valid_from"]) if row["valid_from"] else None
-        exists = db.session.execute(select(Offence.id).where(
-            Offence.code == row["code"], Offence.article == row["article"],
-            Offence.valid_from.is_(None) if valid_from is None else Offence.valid_from == valid_from
-        )).scalar_one_or_none()
-        if exists is None:
-            add_offence(**row)
-            added += 1
-    return added
-
-
-def add_offence(*, code: str, article: str, title_en: str, kind: str, title_ru: str = "",
-                title_kk: str = "", violence_types: str = "", valid_from: str | date | None = None,
-                valid_until: str | date | None = None) -> Offence:
-    """Extend the reference table (administrators, CLI). Dates as ISO strings or dates."""
-    if code not in ("criminal", "administrative"):
-        raise DomainError(_("The code must be criminal or administrative."), field="code")
-    if kind not in ("crime", "criminal_misdemeanour", "administrative"):
-        raise DomainError(_("Choose the kind of offence."), field="kind")
-    if not article.strip() or not title_en.strip():
-        raise DomainError(_("Enter the article and its English title."), field="article")
-
-    def as_date(value: str | date | None) -> date | None:
-        return date.fromisoformat(value) if isinstance(value, str) and value else (
-            value if isinstance(value, date) else None)
-
-    offence = Offence(code=code, article=article.strip(), title_en=title_en.strip(),
-                      title_ru=title_ru.strip(), title_kk=title_kk.strip(), kind=kind,
-                      violence_types=violence_types, valid_from=as_date(valid_from),
-                      valid_until=as_date(valid_until))
-    if offence.valid_from and offence.valid_until and offence.valid_until < offence.valid_from:
-        raise DomainError(_("The end of validity cannot be before its start."),
-                          field="valid_until")
-    db.session.add(offence)
-    db.session.flush()
-    audit.record("offence.add", object_type="offence", object_id=offence.id)
-    return offence
+    @property
+    def offence_kind_label(self) -> str:
+        if self.offence is None:
+            return ""
+        return str(OFFENCE_KINDS.get(self.offence.kind_of(self.offence_part), ""))
 
 
 # --- recording incidents -------------------------------------------------------------------------
 
 
-def _participant_person(actor: Actor, case_id: int, participant_id: int | None,
-                        role: str) -> int | None:
-    """The person behind the chosen participant, or the case's only one in that role."""
+def _participant(actor: Actor, case_id: int, participant_id: int | None,
+                 role: str) -> CaseParticipant | None:
+    """The chosen participant, or the case's only one in that role."""
     with acting_as(actor):
         query = select(CaseParticipant).where(CaseParticipant.case_id == case_id,
                                               CaseParticipant.role == role)
@@ -168,8 +133,8 @@ def _participant_person(actor: Actor, case_id: int, participant_id: int | None,
             field = "survivor_participant_id" if role == ParticipantRole.SURVIVOR else (
                 "offender_participant_id")
             raise DomainError(_("Choose a person of this case from the list."), field=field)
-        return match[0].person_id
-    return rows[0].person_id if len(rows) == 1 else None
+        return match[0]
+    return rows[0] if len(rows) == 1 else None
 
 
 def _check(data: IncidentInput, offence: Offence | None) -> None:
@@ -180,8 +145,20 @@ def _check(data: IncidentInput, offence: Offence | None) -> None:
         raise DomainError(_("Choose who reported the incident."), field="reported_by")
     if data.weapon not in WEAPONS:
         raise DomainError(_("Choose a weapon from the list."), field="weapon")
-    if not (data.physical or data.sexual or data.psychological or data.economic):
-        raise DomainError(_("Tick at least one type of violence."), field="physical")
+    if data.contexts - CONTEXTS.keys():
+        raise DomainError(_("Choose the context from the list."), field="contexts")
+    implied = flag_types(data.facts) | ({offence.gbv_type} if offence and offence.gbv_type
+                                        else set())
+    if data.non_gbv and implied:
+        raise DomainError(_(
+            "You marked the incident as not gender-based violence, but a type of violence is "
+            "ticked or the offence chosen is one. Untick one of them."), field="non_gbv")
+    if not data.non_gbv and not implied:
+        raise DomainError(_("Tick at least one type of violence, or mark the incident as not "
+                            "gender-based violence."), field="physical")
+    if data.offence_part and (offence is None or data.offence_part not in {
+            p.part for p in offence.parts}):
+        raise DomainError(_("Choose an offence from the list."), field="offence_id")
     if data.offence_id is not None:
         if offence is None:
             raise DomainError(_("Choose an offence from the list."), field="offence_id")
@@ -196,31 +173,57 @@ def _check(data: IncidentInput, offence: Offence | None) -> None:
                 field="offence_id")
 
 
+def _classify(actor: Actor, case_id: int, data: IncidentInput
+              ) -> tuple[Classification, CaseParticipant | None, CaseParticipant | None]:
+    """Check the input and work out its classification (no writes)."""
+    offence = db.session.get(Offence, data.offence_id) if data.offence_id else None
+    _check(data, offence)
+    survivor = _participant(actor, case_id, data.survivor_participant_id,
+                            ParticipantRole.SURVIVOR)
+    offender = _participant(actor, case_id, data.offender_participant_id,
+                            ParticipantRole.ALLEGED_OFFENDER)
+    gbv = "non_gbv" if data.non_gbv else classify_type(
+        data.facts, offence.gbv_type if offence else "")
+    age = survivor.person.age_on(cases.local_date(data.occurred_at)) if survivor else None
+    contexts = data.contexts | derived_contexts(
+        gbv, relationship=survivor.relationship_to_offender if survivor else None, age=age,
+        forced_marriage=data.forced_marriage)
+    return (Classification(gbv, frozenset(contexts), offence, data.offence_part), survivor,
+            offender)
+
+
+@scoped
+def classify_incident(actor: Actor, case_id: int, data: IncidentInput) -> Classification:
+    """What the incident would be recorded as, to show before saving (DomainError if the
+    input is refused, exactly as recording would refuse it)."""
+    case = cases.writable_case(actor, case_id, "incident_details")
+    return _classify(actor, case.id, data)[0]
+
+
 @scoped
 def record_incident(actor: Actor, case_id: int, data: IncidentInput) -> Incident:
     """Record an incident; mark it (and the case) repeat when the same survivor or alleged
     offender had another incident within 12 months, in any case."""
     case = cases.writable_case(actor, case_id, "incident_details")
-    offence = db.session.get(Offence, data.offence_id) if data.offence_id else None
-    _check(data, offence)
-    survivor = _participant_person(actor, case.id, data.survivor_participant_id,
-                                   ParticipantRole.SURVIVOR)
-    offender = _participant_person(actor, case.id, data.offender_participant_id,
-                                   ParticipantRole.ALLEGED_OFFENDER)
+    result, survivor, offender = _classify(actor, case.id, data)
     fields = {k: v for k, v in data.__dict__.items()
-              if k not in ("survivor_participant_id", "offender_participant_id")}
-    if not data.sexual:
+              if k not in ("survivor_participant_id", "offender_participant_id", "non_gbv",
+                           "contexts")}
+    fields["sexual"] = data.facts.sexual  # penetration is sexual violence, ticked or not
+    if not fields["sexual"]:
         fields["female_investigator_requested"] = None
-        fields["penetration"] = False
-    incident = Incident(case_id=case.id, **fields, gbv_type=gbv_type(data),
-                        survivor_person_id=survivor, offender_person_id=offender,
+    contexts = {f"context_{code}": code in result.contexts for code in CONTEXTS}
+    incident = Incident(case_id=case.id, **fields, **contexts, gbv_type=result.gbv_type,
+                        survivor_person_id=survivor.person_id if survivor else None,
+                        offender_person_id=offender.person_id if offender else None,
                         recorded_by_id=actor.user_id, recorded_by_agency_id=actor.agency_id)
     db.session.add(incident)
     db.session.flush()
     incident.is_repeat = _is_repeat(incident)
     audit.record("incident.create", object_type="incident", object_id=incident.id,
                  details={"case_id": case.id, "gbv_type": incident.gbv_type,
-                          "offence_id": incident.offence_id})
+                          "offence_id": incident.offence_id,
+                          "contexts": sorted(result.contexts)})
     cases.add_timeline_entry(actor, case.id, "incident.recorded", category="incident_details",
                              object_type="incident", object_id=incident.id,
                              gbv_type=incident.gbv_type)

@@ -23,6 +23,7 @@ from referral.cases.models import (
     ProtectiveMeasure,
 )
 from referral.cases.service import scoped
+from referral.cases.terms import Term
 from referral.errors import DomainError, NotVisible
 from referral.events.service import emit
 from referral.extensions import db
@@ -32,28 +33,63 @@ from referral.paths import PROJECT_ROOT
 MEASURE_TYPES_FILE = PROJECT_ROOT / "referral" / "data" / "measure_types.json"
 
 
+def _current_language() -> str:
+    try:
+        return str(get_locale() or "en")[:2]
+    except (RuntimeError, AttributeError):
+        return "en"
+
+
 @dataclass(frozen=True)
 class MeasureType:
+    """One kind of measure from the data file. Titles and legal basis are per language in the file
+    (``title_ru``, ``legal_basis_kk``…) since they are data, not code: `tests/cases/
+    test_cases_measures.py` checks that every type has them in ru and kk."""
+
     code: str
-    default_days: int | None
-    min_days: int | None
-    max_days: int | None
+    default_term: Term | None
+    min_term: Term | None
+    max_term: Term | None
     end_set_by_court: bool
     issued_by: str
     titles: dict[str, str]
-    legal_basis: str
+    legal_bases: dict[str, str]
 
     @property
     def title(self) -> str:
-        try:
-            lang = str(get_locale() or "en")[:2]
-        except (RuntimeError, AttributeError):
-            lang = "en"
-        return self.titles.get(lang) or self.titles["en"]
+        return self.titles.get(_current_language()) or self.titles["en"]
+
+    @property
+    def legal_basis(self) -> str:
+        """The English text, as stored on every measure (a record of what applied)."""
+        return self.legal_bases.get("en", "")
+
+    @property
+    def basis(self) -> str:
+        """The legal basis in the current language."""
+        return self.legal_bases.get(_current_language()) or self.legal_basis
+
+    def basis_for(self, stored: str) -> str:
+        """A measure's stored (English) basis in the current language, when it is still this
+        type's text; an older text that the file no longer holds is shown as stored."""
+        return self.basis if stored == self.legal_basis else stored
 
     def default_end(self, start: date) -> date | None:
         """The default last day: a 30-day order issued on the 1st runs to the 30th."""
-        return start + timedelta(days=self.default_days - 1) if self.default_days else None
+        return self.default_term.last_day(start) if self.default_term else None
+
+    def duration_text(self) -> str:
+        """The allowed range in words, e.g. "at least 3 months, at most 12 months"."""
+        limits = []
+        if self.min_term and (self.min_term.unit, self.min_term.count) != ("days", 1):
+            limits.append(self.min_term.at_least())
+        if self.max_term:
+            limits.append(self.max_term.at_most())
+        return ", ".join(limits)
+
+
+def _language_fields(row: dict[str, Any], stem: str) -> dict[str, str]:
+    return {k[len(stem) + 1:]: v for k, v in row.items() if k.startswith(stem + "_")}
 
 
 @lru_cache(maxsize=1)
@@ -62,11 +98,10 @@ def measure_types() -> dict[str, MeasureType]:
         MEASURE_TYPES_FILE.read_text(encoding="utf-8"))["measure_types"]
     return {
         r["code"]: MeasureType(
-            code=r["code"], default_days=r["default_days"], min_days=r["min_days"],
-            max_days=r["max_days"], end_set_by_court=r["end_set_by_court"],
-            issued_by=r["issued_by"],
-            titles={k[6:]: v for k, v in r.items() if k.startswith("title_")},
-            legal_basis=r["legal_basis"])
+            code=r["code"], default_term=Term.parse(r["default_term"]),
+            min_term=Term.parse(r["min_term"]), max_term=Term.parse(r["max_term"]),
+            end_set_by_court=r["end_set_by_court"], issued_by=r["issued_by"],
+            titles=_language_fields(r, "title"), legal_bases=_language_fields(r, "legal_basis"))
         for r in rows
     }
 
@@ -83,6 +118,7 @@ class MeasureInput:
 
 
 def _end_date(kind: MeasureType, data: MeasureInput) -> date:
+    """The end date entered or proposed, checked against the type's term (see `terms`)."""
     end = data.ends_on or kind.default_end(data.starts_on)
     if end is None:
         message = (_("Enter the end date the court set.") if kind.end_set_by_court
@@ -90,15 +126,17 @@ def _end_date(kind: MeasureType, data: MeasureInput) -> date:
         raise DomainError(message, field="ends_on")
     if end < data.starts_on:
         raise DomainError(_("The end date cannot be before the start date."), field="ends_on")
-    days = (end - data.starts_on).days + 1
-    if kind.max_days and days > kind.max_days:
-        raise DomainError(_("A %(kind)s lasts at most %(n)d days (%(basis)s). Check the end "
-                            "date.", kind=kind.title, n=kind.max_days, basis=kind.legal_basis),
-                          field="ends_on")
-    if kind.min_days and days < kind.min_days:
-        raise DomainError(_("A %(kind)s lasts at least %(n)d days (%(basis)s). Check the end "
-                            "date.", kind=kind.title, n=kind.min_days, basis=kind.legal_basis),
-                          field="ends_on")
+    start = data.starts_on.isoformat()
+    if kind.max_term and end > (last := kind.max_term.last_day(data.starts_on)):
+        raise DomainError(_(
+            "%(kind)s: %(limit)s (%(basis)s). Starting on %(start)s, it ends on %(last)s at the "
+            "latest. Check the end date.", kind=kind.title, limit=kind.max_term.at_most(),
+            basis=kind.basis, start=start, last=last.isoformat()), field="ends_on")
+    if kind.min_term and end < (first := kind.min_term.last_day(data.starts_on)):
+        raise DomainError(_(
+            "%(kind)s: %(limit)s (%(basis)s). Starting on %(start)s, it ends on %(first)s at the "
+            "earliest. Check the end date.", kind=kind.title, limit=kind.min_term.at_least(),
+            basis=kind.basis, start=start, first=first.isoformat()), field="ends_on")
     return end
 
 

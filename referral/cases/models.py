@@ -281,7 +281,11 @@ class SafeContact(db.Model):
 
 
 class Offence(db.Model):
-    """Reference table of Kazakh offences (seeded from referral/data/offences.json)."""
+    """Reference table of Kazakh offences (seeded from referral/data/offences.json).
+
+    The kind (crime or criminal misdemeanour) follows each part's maximum penalty, so an article
+    like 108-1 has no single kind: its ``kind`` is empty and its ``parts`` give each part's.
+    """
 
     __tablename__ = "offences"
     __table_args__ = (UniqueConstraint("code", "article", "valid_from"),)
@@ -292,10 +296,18 @@ class Offence(db.Model):
     title_en: Mapped[str] = mapped_column(String(300))
     title_ru: Mapped[str] = mapped_column(String(300), default="")
     title_kk: Mapped[str] = mapped_column(String(300), default="")
-    kind: Mapped[str] = mapped_column(String(32))  # crime | criminal_misdemeanour | administrative
+    # crime | criminal_misdemeanour | administrative | "" (an article whose parts differ)
+    kind: Mapped[str] = mapped_column(String(32))
     violence_types: Mapped[str] = mapped_column(String(80), default="")
+    # The least GBVIMS type the offence implies ("" for none): 120 is rape whatever is ticked.
+    gbv_type: Mapped[str] = mapped_column(String(32), default="", server_default="")
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
+    # Where the row was checked: the official text (adilet.zan.kz) of the code or amending law.
+    source: Mapped[str] = mapped_column(String(300), default="", server_default="")
+
+    parts: Mapped[list[OffencePart]] = relationship(lazy="selectin", order_by="OffencePart.part",
+                                                    cascade="all, delete-orphan")
 
     @property
     def title(self) -> str:
@@ -303,10 +315,29 @@ class Offence(db.Model):
 
         return _localised(self, "title")
 
+    def kind_of(self, part: str = "") -> str:
+        """The kind of one part ("" = part not stated: the article's kind, empty if they
+        differ)."""
+        found = [p.kind for p in self.parts if p.part == part] if part else []
+        return found[0] if found else self.kind
+
     def valid_on(self, day: date) -> bool:
         return (self.valid_from is None or self.valid_from <= day) and (
             self.valid_until is None or day <= self.valid_until
         )
+
+
+class OffencePart(db.Model):
+    """One part of an article whose parts differ in kind (108-1 part 1 a criminal misdemeanour,
+    part 2 a crime)."""
+
+    __tablename__ = "offence_parts"
+    __table_args__ = (UniqueConstraint("offence_id", "part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offence_id: Mapped[int] = mapped_column(ForeignKey("offences.id"))
+    part: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[str] = mapped_column(String(32))  # crime | criminal_misdemeanour
 
 
 class Incident(db.Model):
@@ -342,7 +373,19 @@ class Incident(db.Model):
     penetration: Mapped[bool] = mapped_column(Boolean, default=False)
     forced_marriage: Mapped[bool] = mapped_column(Boolean, default=False)
     gbv_type: Mapped[str] = mapped_column(String(32))
+    # GBVIMS case context (referral/cases/classification.py): ticked or derived from the
+    # survivor's relationship to the offender and age on the day (migration 0021).
+    context_intimate_partner: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default=text("false"))
+    context_child_sexual_abuse: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                             server_default=text("false"))
+    context_early_marriage: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                         server_default=text("false"))
+    context_harmful_practice: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default=text("false"))
     offence_id: Mapped[int | None] = mapped_column(ForeignKey("offences.id"))
+    # The article's part when it was determined ("" when not, or the article has no parts).
+    offence_part: Mapped[str] = mapped_column(String(8), default="", server_default="")
     injuries: Mapped[str] = mapped_column(Text, default="")
     weapon: Mapped[str] = mapped_column(String(20), default="none")
     children_present: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -384,6 +427,11 @@ class RiskAssessment(db.Model):
     level: Mapped[str] = mapped_column(String(16))
     medium_from: Mapped[int] = mapped_column(Integer)
     high_from: Mapped[int] = mapped_column(Integer)
+    # The instrument version (referral/data/risk_instrument.json) that gave the level, and why
+    # (red flags and danger signs answered yes, the group threshold, the rules that decided), so
+    # an assessment keeps its meaning when the instrument changes. No default: a row must say.
+    instrument_version: Mapped[str] = mapped_column(String(16))
+    explanation: Mapped[dict] = mapped_column(JSON, default=dict)
     assessed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     assessed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

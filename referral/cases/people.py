@@ -85,7 +85,8 @@ def check_person(data: PersonInput) -> None:
         raise DomainError(_("Enter an age between 0 and 120."), field="approx_age")
     if data.iin:
         try:
-            validate_iin(data.iin, birth_date=data.birth_date, sex=data.sex or None)
+            validate_iin(data.iin, birth_date=data.birth_date, sex=data.sex or None,
+                         today=cases.local_today())
         except IINError as err:
             raise DomainError(err.message, field="iin") from None
 

@@ -43,6 +43,7 @@ from referral.cases.timeline import describe
 from referral.errors import DomainError, StaleEdit
 from referral.extensions import db
 from referral.web.forms import attach_error
+from referral.web.input import usable_date
 from referral.web.nav import add_nav
 from referral.web.transaction import run_action
 
@@ -118,13 +119,15 @@ def _filters() -> cases.CaseFilters:
 
     def day(name: str) -> Any:
         try:
-            return datetime.strptime(args.get(name, ""), "%Y-%m-%d").date()
+            # Years 1900-2199 only: year 1 or 9999 overflows when made a UTC bound.
+            return usable_date(datetime.strptime(args.get(name, ""), "%Y-%m-%d").date())
         except ValueError:
             return None
 
     def num(name: str) -> int | None:
-        value = args.get(name, "")
-        return int(value) if value.isdigit() else None
+        # type=int keeps to the database's range (referral.web.input): no overflow in the query.
+        number: int | None = args.get(name, type=int)
+        return number
 
     return cases.CaseFilters(
         status=args.get("status", ""), risk=args.get("risk", ""), region=args.get("region", ""),
@@ -234,6 +237,7 @@ def detail(case_id: int) -> str:
         assessments = risk.list_assessments(actor, case.id)
         context["assessments"] = assessments
         context["trend"] = risk.trend(assessments)
+        context["risk_reasons"] = risk.reasons(assessments[0]) if assessments else []
     context["referrals"] = _case_referrals(actor, case.id)
     context["notes"] = notes.list_notes(actor, case)
     context["timeline"] = [(e, describe(e)) for e in cases.list_timeline(actor, case)]
@@ -246,6 +250,7 @@ def detail(case_id: int) -> str:
         risk_labels=RISK_LEVEL_LABELS, relationship_labels=RELATIONSHIP_LABELS,
         sex_labels=SEX_LABELS, category_labels=CATEGORY_LABELS, all_categories=DATA_CATEGORIES,
         gbv_types=incidents.GBV_TYPES, reported_by=incidents.REPORTED_BY,
+        gbv_contexts=incidents.CONTEXTS, offence_kinds=incidents.OFFENCE_KINDS,
         weapons=incidents.WEAPONS, measure_types=measures.measure_types(),
         languages=cases.LANGUAGES, today=cases.local_today())
 

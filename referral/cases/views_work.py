@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from referral.access.permissions import Permission, require
 from referral.access.scope import current_actor
 from referral.cases import incidents, measures, notes, risk
+from referral.cases import offences as offence_table
 from referral.cases import service as cases
 from referral.cases.forms import (
     BreachForm,
@@ -26,7 +27,7 @@ from referral.cases.forms import (
 from referral.cases.models import RISK_LEVEL_LABELS, ParticipantRole, RiskLevel
 from referral.cases.views import _aware, _do, bp, render_and_commit
 from referral.errors import DomainError, StaleEdit
-from referral.web.forms import attach_error
+from referral.web.forms import attach_error, form_int
 from referral.web.transaction import run_action
 
 
@@ -39,16 +40,51 @@ def _people_choices(actor: Any, case_id: int, role: str) -> list[tuple[Any, str]
 
 
 def _offence_choices() -> list[tuple[Any, str]]:
+    """Each article, and each of its parts where the parts differ in kind (the article alone
+    then stands for "part not yet determined"), with its kind and dates."""
     choices: list[tuple[Any, str]] = [("", _("Not qualified yet"))]
-    for o in incidents.list_offences():
-        code = _("Criminal Code") if o.code == "criminal" else _("Administrative Code")
+    for o in offence_table.list_offences():
         period = ""
         if o.valid_until:
             period = " " + _("(until %(day)s)", day=o.valid_until.isoformat())
-        elif o.valid_from:
+        elif o.valid_from and o.valid_from.year > 2015:  # not merely the 2014 codes' start
             period = " " + _("(from %(day)s)", day=o.valid_from.isoformat())
-        choices.append((o.id, f"{code} {o.article} · {o.title}{period}"))
+        for part in ["", *(p.part for p in o.parts)]:
+            kind = incidents.OFFENCE_KINDS.get(o.kind_of(part), "")
+            value = f"{o.id}:{part}" if part else str(o.id)
+            choices.append((value, f"{offence_table.offence_label(o, part)} ({kind}){period}"))
     return choices
+
+
+def _offence_value(value: str | None) -> tuple[int | None, str]:
+    """The form's "id" or "id:part" as (id, part); anything else as no offence, which the
+    service then refuses when a part was sent without a known article."""
+    number, _sep, part = (value or "").partition(":")
+    offence_id = form_int(number)
+    return offence_id, part.strip()[:8] if offence_id is not None else ""
+
+
+def _incident_input(form: IncidentForm) -> incidents.IncidentInput:
+    flags = ("physical", "sexual", "psychological", "economic", "penetration",
+             "forced_marriage", "children_present", "children_witnessed",
+             "female_investigator_requested", "non_gbv")
+    texts = ("place", "injuries", "police_record_number", "description")
+    offence_id, offence_part = _offence_value(form.offence_id.data)
+    return incidents.IncidentInput(
+        occurred_at=_aware(form.occurred_at.data), reported_by=form.reported_by.data,
+        weapon=form.weapon.data, offence_id=offence_id, offence_part=offence_part,
+        survivor_participant_id=form.survivor_participant_id.data,
+        offender_participant_id=form.offender_participant_id.data,
+        contexts=frozenset(code for code in incidents.CONTEXTS
+                           if getattr(form, f"context_{code}").data),
+        **{name: bool(getattr(form, name).data) for name in flags},
+        **{name: getattr(form, name).data or "" for name in texts})
+
+
+def _shown_token(result: incidents.Classification) -> str:
+    """What the page showed, as codes only (no personal data): type, context, offence."""
+    offence = f"{result.offence.id}:{result.offence_part}" if result.offence else ""
+    return f"{result.gbv_type}|{','.join(sorted(result.contexts))}|{offence}"
 
 
 @bp.route("/<int:case_id>/incidents/new", methods=["GET", "POST"])
@@ -65,26 +101,27 @@ def new_incident(case_id: int) -> str | Response:
                                                            ParticipantRole.SURVIVOR)
     form.offender_participant_id.choices = _people_choices(actor, case.id,
                                                            ParticipantRole.ALLEGED_OFFENDER)
+    result = None
     if form.validate_on_submit():
-        flags = ("physical", "sexual", "psychological", "economic", "penetration",
-                 "forced_marriage", "children_present", "children_witnessed",
-                 "female_investigator_requested")
-        texts = ("place", "injuries", "police_record_number", "description")
-        data = incidents.IncidentInput(
-            occurred_at=_aware(form.occurred_at.data), reported_by=form.reported_by.data,
-            weapon=form.weapon.data, offence_id=form.offence_id.data,
-            survivor_participant_id=form.survivor_participant_id.data,
-            offender_participant_id=form.offender_participant_id.data,
-            **{name: bool(getattr(form, name).data) for name in flags},
-            **{name: getattr(form, name).data or "" for name in texts})
-        incident = _do(lambda: incidents.record_incident(actor, case_id, data), form)
-        if incident is not None:
-            if incident.is_repeat:
-                flash(_("This is a repeat incident: the same person was involved in another "
-                        "incident within 12 months. The case is marked repeat."), "warning")
-            flash(_("Incident recorded."), "success")
-            return redirect(url_for("cases.detail", case_id=case_id) + "#incidents")
-    return render_and_commit("cases/incident_form.html", form=form, case=case)
+        data = _incident_input(form)
+        result = _do(lambda: incidents.classify_incident(actor, case_id, data), form)
+        # Saved only once the page has shown this very classification (no JS needed).
+        if result is not None and "save" in request.form:
+            if form.shown.data == _shown_token(result):
+                incident = _do(lambda: incidents.record_incident(actor, case_id, data), form)
+                if incident is not None:
+                    if incident.is_repeat:
+                        flash(_("This is a repeat incident: the same person was involved in "
+                                "another incident within 12 months. The case is marked "
+                                "repeat."), "warning")
+                    flash(_("Incident recorded."), "success")
+                    return redirect(url_for("cases.detail", case_id=case_id) + "#incidents")
+            else:
+                flash(_("Check the classification below, then save the incident."), "info")
+        if result is not None:
+            form.shown.data = _shown_token(result)
+    return render_and_commit("cases/incident_form.html", form=form, case=case,
+                             classification=result, offence_label=offence_table.offence_label)
 
 
 # --- risk ----------------------------------------------------------------------------------------
@@ -114,10 +151,13 @@ def new_assessment(case_id: int) -> str | Response:
             flash(_("Risk assessment saved: %(level)s (%(score)d of %(total)d yes).",
                     level=RISK_LEVEL_LABELS[RiskLevel(assessment.level)],
                     score=assessment.score, total=len(risk.FACTOR_CODES)), "success")
+            if assessment.level == RiskLevel.HIGH:
+                flash(_("High risk: the case is on the coordinator's review now and will be "
+                        "proposed for the region's next case conference."), "warning")
             return redirect(url_for("cases.detail", case_id=case_id) + "#risk")
-    medium, high = risk.thresholds()
     return render_and_commit("cases/risk_form.html", form=form, case=case,
-                           factors=risk.RISK_FACTORS, medium_from=medium, high_from=high)
+                           items=risk.current().items, limits=risk.current_thresholds(),
+                           group_labels=risk.GROUP_LABELS)
 
 
 @bp.get("/risk/<int:assessment_id>")
@@ -128,7 +168,8 @@ def assessment(assessment_id: int) -> str:
     found = risk.get_assessment_for(actor, assessment_id)
     case = cases.get_case_for(actor, found.case_id)
     return render_and_commit("cases/risk_detail.html", assessment=found, case=case,
-                           factors=risk.RISK_FACTORS, answers=risk.ANSWERS,
+                           questions=risk.questions_of(found), answers=risk.ANSWERS,
+                           reasons=risk.reasons(found), group_labels=risk.GROUP_LABELS,
                            risk_labels=RISK_LEVEL_LABELS)
 
 
@@ -262,12 +303,15 @@ def edit_note(note_id: int) -> str | Response:
 def offences() -> str | Response:
     form = OffenceForm()
     if form.validate_on_submit():
-        done = _do(lambda: incidents.add_offence(
+        done = _do(lambda: offence_table.add_offence(
             code=form.code.data, article=form.article.data, kind=form.kind.data,
+            source=form.source.data or "",
             title_en=form.title_en.data, title_ru=form.title_ru.data or "",
             title_kk=form.title_kk.data or "", valid_from=form.valid_from.data,
             valid_until=form.valid_until.data), form)
         if done is not None:
             flash(_("Offence added."), "success")
             return redirect(url_for("cases.offences"))
-    return render_and_commit("cases/offences.html", form=form, offences=incidents.list_offences())
+    return render_and_commit("cases/offences.html", form=form,
+                             offences=offence_table.list_offences(), kinds=incidents.OFFENCE_KINDS,
+                             gbv_types=incidents.GBV_TYPES)

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 from referral.access.permissions import Permission, Role, require, role_can
 from referral.access.scope import current_actor
 from referral.accounts.models import User
+from referral.cases.models import RISK_LEVEL_LABELS
 from referral.coordination import actions as action_service
 from referral.coordination import conferences as service
 from referral.coordination import forms as f
@@ -90,7 +91,7 @@ def _conference_context(conference_id: int, **forms: Any) -> dict[str, Any]:
         "previous_actions": service.open_actions_of(actor, previous.id) if previous else [],
         "proposals": proposals, "agenda_form": agenda_form, "attendance_form": attendance_form,
         "summary_forms": summary_forms, "confirm": f.ConfirmForm(),
-        "reason_labels": AGENDA_REASON_LABELS,
+        "reason_labels": AGENDA_REASON_LABELS, "risk_labels": RISK_LEVEL_LABELS,
     }
 
 

@@ -122,8 +122,8 @@ def _referrals(region_code: str, first: datetime, last: datetime) -> Select[Any]
     From the referrals' copy of their case's region and district (kept in step, region_copy.py):
     one range of ix_referrals_region_sent, which covers these columns, and no case read. Joining
     the cases for the district hashed the region's 36,000 cases per page (docs/performance.md).
-    The referral scope and the explicit exclusion of restricted cases decide which referrals
-    count, as everywhere in these figures.
+    The referral scope and the explicit exclusion of restricted cases and of referrals entered
+    in error decide which referrals count, as everywhere in these figures.
     """
     capacity = case((and_(Referral.status == Status.DECLINED.value,
                           Referral.decline_reason.in_(CAPACITY_DECLINES)),
@@ -132,7 +132,7 @@ def _referrals(region_code: str, first: datetime, last: datetime) -> Select[Any]
         select(literal("referrals"), Referral.district_id, Referral.service_code, capacity,
                func.count(), literal(0), literal(0))
         .where(Referral.region_code == region_code, sqlstats.referral_not_sealed(),
-               Referral.sent_at >= first, Referral.sent_at < last)
+               sqlstats.referral_counted(), Referral.sent_at >= first, Referral.sent_at < last)
         .group_by(Referral.district_id, Referral.service_code, capacity))
 
 

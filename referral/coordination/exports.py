@@ -143,7 +143,7 @@ def _referrals(tally: _Tally, regions: list[str], periods: sqlstats.Periods, fir
     rows = db.session.execute(
         select(*keys, func.count())
         .where(Referral.region_code.in_(regions), sqlstats.referral_not_sealed(),
-               sqlstats.within(Referral.sent_at, first, last))
+               sqlstats.referral_counted(), sqlstats.within(Referral.sent_at, first, last))
         .group_by(*keys)).all()
     tally.add("referrals", "service", rows)
 

@@ -190,8 +190,9 @@ class ReferralMonthFigures(db.Model):
 
     ``accept_micros`` holds every time to accept of the month (microseconds, unordered): the
     median and 90th percentile are exact ranks, and ranks cannot be added up, so the values
-    are kept. Restricted cases are left out, as in every figure. Months follow
-    ``referral_figures_zone()`` (the display zone when migrated; see month_figures.py).
+    are kept. Restricted cases and referrals entered in error are left out, as in every
+    figure. Months follow ``referral_figures_zone()`` (the display zone when migrated; see
+    month_figures.py).
     """
 
     __tablename__ = "referral_month_figures"
@@ -203,6 +204,8 @@ class ReferralMonthFigures(db.Model):
     accepted: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     within_deadline: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     completed: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # Opened by the receiving agency (``received_at`` set; migration 0022).
+    opened: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     declines: Mapped[dict] = mapped_column(_CODES, default=dict)
     outcomes: Mapped[dict] = mapped_column(_CODES, default=dict)
     accept_micros: Mapped[list] = mapped_column(_MICROS, default=list)

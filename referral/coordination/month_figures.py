@@ -60,17 +60,17 @@ WITH f AS (
    WHERE region_code = ANY(:regions) AND month >= :first AND month <= :last AND received > 0
      AND (CAST(:agency AS integer) IS NULL OR receiver_agency_id = :agency))
 SELECT 0 AS part, f.receiver_agency_id, f.month, f.received, f.accepted, f.within_deadline,
-       f.completed, f.accept_micros, NULL AS kind, NULL AS code
+       f.completed, f.opened, f.accept_micros, NULL AS kind, NULL AS code
   FROM f
 UNION ALL
 SELECT 1, f.receiver_agency_id, NULL, sum(CAST(c.value AS integer)), NULL, NULL, NULL, NULL,
-       c.kind, c.key
+       NULL, c.kind, c.key
   FROM f, LATERAL (SELECT 'declines' AS kind, key, value FROM jsonb_each_text(f.declines)
                    UNION ALL
                    SELECT 'outcomes', key, value FROM jsonb_each_text(f.outcomes)) c
  GROUP BY f.receiver_agency_id, c.kind, c.key
 UNION ALL
-SELECT 2, a.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.name
+SELECT 2, a.id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, a.name
   FROM agencies a WHERE a.id IN (SELECT receiver_agency_id FROM f)""")
 
 _CODES, _NAMES = 1, 2  # ``part`` of a row; 0: a month row
@@ -79,18 +79,19 @@ _CODES, _NAMES = 1, 2  # ``part`` of a row; 0: a month row
 class _Sum:
     """Month rows added up; the times to accept are ranked once, at the end."""
 
-    __slots__ = ("received", "accepted", "within", "completed", "micros")
+    __slots__ = ("received", "accepted", "within", "completed", "opened", "micros")
 
     def __init__(self) -> None:
-        self.received = self.accepted = self.within = self.completed = 0
+        self.received = self.accepted = self.within = self.completed = self.opened = 0
         self.micros: list[int] = []
 
-    def add(self, received: int, accepted: int, within: int, completed: int,
+    def add(self, received: int, accepted: int, within: int, completed: int, opened: int,
             micros: list[int]) -> None:
         self.received += received
         self.accepted += accepted
         self.within += within
         self.completed += completed
+        self.opened += opened
         self.micros += micros
 
     def figures(self, figures_type: type) -> Any:
@@ -104,7 +105,7 @@ class _Sum:
                       + stats.hours_from_micros(ordered[upper])) / 2
             p90 = stats.hours_from_micros(ordered[stats.nearest_rank(len(ordered), 90)])
         return figures_type(self.received, self.accepted, self.within, self.completed,
-                            median, p90)
+                            median, p90, opened=self.opened)
 
 
 def added_up(regions: Sequence[str], start: date, end: date, agency_id: int | None,
@@ -121,15 +122,15 @@ def added_up(regions: Sequence[str], start: date, end: date, agency_id: int | No
     total = _Sum()
     codes = []
     names: dict[int, str] = {}
-    for part, agency, month, received, accepted, within, completed, micros, kind, code in (
-            db.session.execute(_STATEMENT, params).all()):
+    for (part, agency, month, received, accepted, within, completed, opened, micros, kind,
+         code) in db.session.execute(_STATEMENT, params).all():
         if part == _CODES:
             codes.append((agency, kind, code, received))
             continue
         if part == _NAMES:
             names[agency] = code
             continue
-        counts = (received, accepted, within, completed, micros)
+        counts = (received, accepted, within, completed, opened, micros)
         found = agencies.get(agency)
         if found is None:
             found = agencies[agency] = _Sum()
@@ -150,13 +151,14 @@ def added_up(regions: Sequence[str], start: date, end: date, agency_id: int | No
 
 
 # Every month row from the referrals as they are, by the triggers' definitions (the same
-# statement as migration 0019's, which fills the rows when migrating).
+# statement as migration 0022's, which counts the rows again when migrating).
 FILL = """
 INSERT INTO referral_month_figures (region_code, month, receiver_agency_id, received, accepted,
-    within_deadline, completed, declines, outcomes, accept_micros)
+    within_deadline, completed, opened, declines, outcomes, accept_micros)
 SELECT region_code, m, receiver_agency_id, count(*), count(accepted_at),
        count(*) FILTER (WHERE accepted_at <= deadline_at),
        count(*) FILTER (WHERE status = 'completed'),
+       count(received_at),
        coalesce((SELECT jsonb_object_agg(code, n) FROM (SELECT code, count(*) AS n
                  FROM unnest(array_agg(decline_reason) FILTER (WHERE status = 'declined'
                  AND decline_reason IS NOT NULL)) AS code GROUP BY code) d), '{}'::jsonb),
@@ -167,7 +169,8 @@ SELECT region_code, m, receiver_agency_id, count(*), count(accepted_at),
                 FILTER (WHERE accepted_at IS NOT NULL), '{}'::bigint[])
   FROM (SELECT r.*, date_trunc('month', r.sent_at AT TIME ZONE referral_figures_zone())::date
                AS m
-          FROM referrals r WHERE NOT r.case_restricted AND r.sent_at IS NOT NULL) r
+          FROM referrals r WHERE NOT r.case_restricted AND r.sent_at IS NOT NULL
+           AND r.status <> 'entered_in_error') r
  GROUP BY region_code, m, receiver_agency_id"""
 
 

@@ -6,8 +6,10 @@ Definitions (also shown on the page):
 - time to accept: accepted_at - sent_at, in hours; median, and the 90th percentile by the
   nearest-rank method;
 - accepted within deadline: accepted_at <= deadline_at, as a share of accepted;
-- declines by coded reason; completions and their coded outcomes (by current status).
-Restricted cases are left out; the query runs as the coordinator (the referral scope applies).
+- declines by coded reason; completions and their coded outcomes (by current status);
+- opened: those a user of the agency has opened (``received_at``); unopened = received - opened.
+Restricted cases and referrals entered in error (sent by mistake) are left out; the query runs
+as the coordinator (the referral scope applies).
 
 PostgreSQL computes every figure in one GROUP BY GROUPING SETS statement (percentile_disc for
 the times); SQLite, which has no percentile function, reads the rows and Python applies the
@@ -47,6 +49,11 @@ class Figures:
     p90_hours: float | None = None
     declines: dict[str, int] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
+    opened: int = 0
+
+    @property
+    def unopened(self) -> int:
+        return self.received - self.opened
 
     @property
     def acceptance_rate(self) -> float | None:
@@ -125,10 +132,11 @@ class _Found:
 
 def _where(regions: Sequence[str], first: datetime, last: datetime,
            agency_id: int | None) -> list[ColumnElement[bool]]:
-    """Referrals of the regions sent in [first, last), restricted cases left out. The referral
-    scope is added to each statement as well (the services run as the coordinator)."""
+    """Referrals of the regions sent in [first, last), restricted cases and referrals entered in
+    error left out. The referral scope is added to each statement as well (the services run as
+    the coordinator)."""
     found = [Referral.region_code.in_(list(regions)), Referral.sent_at >= first,
-             Referral.sent_at < last, sqlstats.referral_not_sealed()]
+             Referral.sent_at < last, sqlstats.referral_not_sealed(), sqlstats.referral_counted()]
     if agency_id:
         found.append(Referral.receiver_agency_id == agency_id)
     return found
@@ -157,7 +165,8 @@ def figures_in_database(where: list[ColumnElement[bool]], periods: sqlstats.Peri
                func.count(), func.count(Referral.accepted_at),
                func.count().filter(Referral.accepted_at <= Referral.deadline_at),
                func.count().filter(Referral.status == Status.COMPLETED.value),
-               sqlstats.duration_ranks(Referral.sent_at, Referral.accepted_at))
+               sqlstats.duration_ranks(Referral.sent_at, Referral.accepted_at),
+               func.count(Referral.received_at))
         .where(*where)
         .group_by(func.grouping_sets(tuple_(agency), tuple_(bucket), tuple_(),
                                      tuple_(agency, reason, outcome)))
@@ -165,12 +174,12 @@ def figures_in_database(where: list[ColumnElement[bool]], periods: sqlstats.Peri
     found = _Found()
     codes = []
     for level, agency_id, period, *rest in db.session.execute(query).all():
-        code_reason, code_outcome, received, accepted, within, completed, ranks = rest
+        code_reason, code_outcome, received, accepted, within, completed, ranks, opened = rest
         if level == _CODES:
             codes.append((agency_id, code_reason, code_outcome, received))
             continue
         median, p90 = sqlstats.hours_from_ranks(ranks)
-        figures = Figures(received, accepted, within, completed, median, p90)
+        figures = Figures(received, accepted, within, completed, median, p90, opened=opened)
         if level == _PER_AGENCY:
             found.agencies[agency_id] = figures
         elif level == _PER_PERIOD:
@@ -197,6 +206,8 @@ class _Tally:
     def add(self, row: Any, *, codes: bool) -> None:
         f = self.figures
         f.received += 1
+        if row.received_at is not None:
+            f.opened += 1
         if row.accepted_at is not None:
             f.accepted += 1
             self.hours.append(stats.hours_between(row.sent_at, row.accepted_at))
@@ -221,7 +232,8 @@ def figures_in_python(where: list[ColumnElement[bool]], periods: sqlstats.Period
     rows = db.session.execute(
         select(Referral.receiver_agency_id, periods.bucket(Referral.sent_at).label("period"),
                Referral.sent_at, Referral.accepted_at, Referral.deadline_at, Referral.status,
-               Referral.decline_reason, Referral.outcome).where(*where)).all()
+               Referral.decline_reason, Referral.outcome, Referral.received_at).where(*where)
+    ).all()
     agencies: dict[int, _Tally] = {}
     by_period: dict[int, _Tally] = {}
     total = _Tally()

@@ -95,6 +95,17 @@ class Row:
     ends_on: date | None = None
     measure_type: str = ""
     owner_name: str = ""
+    # When the receiving agency first opened the referral: an unanswered one is "unopened"
+    # without it, "under review" with it.
+    opened_at: datetime | None = None
+
+    @property
+    def unopened(self) -> bool:
+        return self.status == Status.SENT and self.opened_at is None
+
+    @property
+    def under_review(self) -> bool:
+        return self.status == Status.SENT and self.opened_at is not None
 
 
 @dataclass
@@ -135,7 +146,7 @@ def _referral_query(shape: _Shape) -> Any:
         select(Referral.id, Referral.reference, Referral.case_id, Referral.receiver_agency_id,
                Referral.sender_agency_id, Referral.service_code, Referral.urgency,
                Referral.status, Referral.deadline_at, Referral.review_at,
-               Referral.accepted_at, Referral.last_progress_at)
+               Referral.accepted_at, Referral.last_progress_at, Referral.received_at)
         .where(Referral.region_code.in_(_param("regions", expanding=True)))
     )
     if shape.sealed_in_scope:
@@ -235,7 +246,8 @@ def _referral_row(section: str, r: Any) -> Row:
                district_id=r.district_id, risk_level=r.risk_level, referral_id=r.id,
                referral_reference=r.reference, receiver_agency_id=r.receiver_agency_id,
                receiver_name=r.receiver_name, sender_name=r.sender_name,
-               service_code=r.service_code, urgency=r.urgency, status=r.status, since=since)
+               service_code=r.service_code, urgency=r.urgency, status=r.status, since=since,
+               opened_at=r.received_at)
 
 
 def _overdue(shape: _Shape) -> tuple[Any, list[Any]]:

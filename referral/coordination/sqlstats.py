@@ -30,6 +30,7 @@ from referral.cases.scope import sealed_case_ids
 from referral.coordination import stats
 from referral.extensions import db
 from referral.models_base import UTCDateTime
+from referral.referrals.lifecycle import UNCOUNTED_STATES
 from referral.referrals.models import Referral
 
 # percentile_disc(f) is the value of rank ceil(f × n) (at least 1): 0.5 gives the lower middle
@@ -103,6 +104,11 @@ def not_sealed(case_id: ColumnElement[int]) -> ColumnElement[bool]:
 def referral_not_sealed() -> ColumnElement[bool]:
     """``not_sealed`` for referrals, from their copy of the case's flag (migration 0017)."""
     return Referral.case_restricted.is_(False)
+
+
+def referral_counted() -> ColumnElement[bool]:
+    """Referrals entered in error (sent by mistake) count in no figure (migration 0022)."""
+    return Referral.status.not_in(sorted(UNCOUNTED_STATES))
 
 
 def duration_ranks(start: ColumnElement[datetime],

@@ -86,6 +86,9 @@ register_kind("referral.completed", _l("Referral %(reference)s completed"),
 register_kind("referral.failed", _l("Referral %(reference)s could not be completed"),
               _l("The receiving agency reports that the referral could not be completed."),
               ("sender_user", "region_coordinators"))
+register_kind("referral.entered_in_error", _l("Referral %(reference)s was sent by mistake"),
+              _l("The sending agency says this referral was sent by mistake; no answer is "
+                 "needed."), ("receiver_agency",))
 register_kind("referral.reassigned", _l("Referral %(reference)s redirected to your agency"),
               _l("A coordinator redirected a referral to your agency; it waits for an answer."),
               ("receiver_agency", "sender_user"), mailbox=True)

@@ -114,6 +114,13 @@ class NoteForm(FlaskForm):
     text = TextAreaField(_l("Note (optional)"), validators=TEXT)
 
 
+class EnteredInErrorForm(FlaskForm):
+    """Sent by mistake: the reason is required (the referral then counts in no figure)."""
+
+    text = TextAreaField(_l("What was the mistake?"),
+                         validators=[DataRequired(REQUIRED), Length(max=2000)])
+
+
 class ConsentForm(FlaskForm):
     """Consent recorded after sending (for an agency the referral was reassigned to)."""
 
@@ -158,4 +165,5 @@ def action_forms() -> dict[str, FlaskForm]:
         "start": NoteForm(prefix="start"), "escalate": NoteForm(prefix="escalate"),
         "withdraw_consent": NoteForm(prefix="consent"), "record_consent": consent,
         "reassign": ReassignForm(prefix="reassign"), "extend": ExtendForm(prefix="extend"),
+        "enter_in_error": EnteredInErrorForm(prefix="error"),
     }

@@ -25,6 +25,8 @@ class Status(enum.StrEnum):
     ON_HOLD = "on_hold"
     COMPLETED = "completed"
     FAILED = "failed"
+    # Sent by mistake (FHIR's entered-in-error): terminal, and counted in no figure.
+    ENTERED_IN_ERROR = "entered_in_error"
 
 
 STATUS_LABELS = {
@@ -37,6 +39,7 @@ STATUS_LABELS = {
     Status.ON_HOLD: _l("On hold"),
     Status.COMPLETED: _l("Completed"),
     Status.FAILED: _l("Failed"),
+    Status.ENTERED_IN_ERROR: _l("Entered in error"),
 }
 
 # States in which the receiving agency works with the case (and so sees it, within consent).
@@ -45,6 +48,12 @@ OPEN_STATES = frozenset({Status.SENT, Status.ACCEPTED, Status.IN_PROGRESS, Statu
 CLOSED_STATES = frozenset(set(Status) - OPEN_STATES)
 # A referral that ended without help offers "refer elsewhere".
 REFER_ELSEWHERE_FROM = frozenset({Status.DECLINED, Status.EXPIRED, Status.FAILED})
+# A coordinator's reassignment of a referral the agency refused or let expire sends a new
+# referral, linked to this one, which keeps its status (FHIR: rejected is terminal), so that the
+# agency's declines and expiries stay counted; an unanswered one ("sent") is redirected as is.
+REASSIGN_AS_NEW_FROM = frozenset({Status.DECLINED, Status.EXPIRED})
+# Referrals no figure counts (performance, month figures, coverage, exports): never meant.
+UNCOUNTED_STATES = frozenset({Status.ENTERED_IN_ERROR})
 
 
 class Side(enum.StrEnum):
@@ -69,6 +78,7 @@ class Action(enum.StrEnum):
     WITHDRAW_CONSENT = "withdraw_consent"
     RECORD_CONSENT = "record_consent"
     PROGRAMME = "programme"
+    ENTER_IN_ERROR = "enter_in_error"
 
 
 @dataclass(frozen=True)
@@ -94,8 +104,10 @@ TRANSITIONS: dict[Action, Move] = {
     Action.HOLD: _m({S.ACCEPTED, S.IN_PROGRESS}, S.ON_HOLD, {Side.RECEIVER}, "on_hold"),
     Action.COMPLETE: _m({S.IN_PROGRESS}, S.COMPLETED, {Side.RECEIVER}, "completed"),
     Action.FAIL: _m({S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD}, S.FAILED, {Side.RECEIVER}, "failed"),
-    # Coordinators redirect a referral nobody has taken up; it is "sent" again to the new agency.
-    Action.REASSIGN: _m({S.SENT, S.EXPIRED, S.DECLINED}, S.SENT, {Side.COORDINATOR},
+    # Coordinators redirect a referral nobody has taken up. Its status stays: an unanswered one
+    # is redirected as it is (still "sent"); a declined or expired one stays so, and a new
+    # referral, "sent" to the new agency, replaces it (REASSIGN_AS_NEW_FROM).
+    Action.REASSIGN: _m({S.SENT, S.EXPIRED, S.DECLINED}, None, {Side.COORDINATOR},
                         "reassigned"),
     Action.EXTEND: _m({S.SENT, S.EXPIRED}, S.SENT, {Side.COORDINATOR}, "deadline_extended"),
     Action.ESCALATE: _m(set(OPEN_STATES) | {S.EXPIRED}, None, {Side.COORDINATOR}, "escalated"),
@@ -107,6 +119,11 @@ TRANSITIONS: dict[Action, Move] = {
                               "consent_recorded"),
     Action.PROGRAMME: _m({S.ACCEPTED, S.IN_PROGRESS}, S.IN_PROGRESS, {Side.RECEIVER},
                          "programme_progress"),
+    # Sent by mistake (wrong case, wrong agency, a duplicate): the requester says so, with a
+    # reason (FHIR: the requester marks a request entered-in-error). Not once it has ended: an
+    # answer given (declined, completed …) stays in the receiving agency's figures.
+    Action.ENTER_IN_ERROR: _m(set(OPEN_STATES), S.ENTERED_IN_ERROR, {Side.SENDER},
+                              "entered_in_error"),
 }
 
 _ACTION_LABELS = {
@@ -124,6 +141,7 @@ _ACTION_LABELS = {
     Action.WITHDRAW_CONSENT: _l("changed (consent withdrawn)"),
     Action.RECORD_CONSENT: _l("given new consent"),
     Action.PROGRAMME: _l("updated with programme progress"),
+    Action.ENTER_IN_ERROR: _l("marked as entered in error"),
 }
 
 _SIDE_MESSAGES = {

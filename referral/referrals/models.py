@@ -28,7 +28,8 @@ _OVERDUE_OPEN = "status IN ('expired', 'sent') AND NOT case_closed"
 # overdue and stalled referrals from their indexes alone on PostgreSQL.
 _REVIEW_COLUMNS = ["reference", "case_id", "receiver_agency_id", "sender_agency_id",
                    "service_code", "urgency", "status", "deadline_at", "review_at",
-                   "accepted_at", "last_progress_at", "case_restricted", "district_id"]
+                   "accepted_at", "last_progress_at", "received_at", "case_restricted",
+                   "district_id"]
 
 
 class Referral(db.Model):
@@ -46,12 +47,12 @@ class Referral(db.Model):
         Index("ix_referrals_status_deadline", "status", "deadline_at"),
         Index("ix_referrals_receiver_cases", "receiver_agency_id", "status", "case_id"),
         Index("ix_referrals_region_status_deadline", "region_code", "status", "deadline_at"),
-        # Covering on PostgreSQL (migrations 0008, 0013): coordinator figures read a
+        # Covering on PostgreSQL (migrations 0008, 0013, 0017, 0022): coordinator figures read a
         # region-year of referrals from the index alone.
         Index("ix_referrals_region_sent", "region_code", "sent_at",
               postgresql_include=["case_id", "receiver_agency_id", "status", "accepted_at",
-                                  "deadline_at", "decline_reason", "outcome", "service_code",
-                                  "district_id", "case_restricted"]),
+                                  "deadline_at", "decline_reason", "outcome", "received_at",
+                                  "service_code", "district_id", "case_restricted"]),
         Index("ix_referrals_sender_sent", "sender_agency_id", "sent_at"),
         Index("ix_referrals_previous", "previous_referral_id",
               postgresql_where=text("previous_referral_id IS NOT NULL"),
@@ -112,6 +113,13 @@ class Referral(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="sent")
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deadline_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When a user of the receiving agency first opened it, and who (FHIR Task "received",
+    # migration 0022): an unanswered referral nobody there has read is told apart from one
+    # under review. Set once, by a conditional UPDATE (queries.note_opened).
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # No foreign key (migration 0022: SQLite adds one only by rebuilding the table, which
+    # drops its triggers); users are deactivated, never deleted.
+    received_by_id: Mapped[int | None] = mapped_column(Integer)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     review_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

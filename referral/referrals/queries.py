@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy import case as sql_case
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor
@@ -18,6 +18,7 @@ from referral.models_base import utcnow
 from referral.referrals.acting import scoped
 from referral.referrals.lifecycle import OPEN_STATES, Status
 from referral.referrals.models import Referral, ReferralConsent, ReferralHistory
+from referral.referrals.recording import Move, record_moves
 
 
 def load_referral(referral_id: int, *, fresh: bool = True) -> Referral:
@@ -36,11 +37,42 @@ def load_referral(referral_id: int, *, fresh: bool = True) -> Referral:
 
 
 @scoped
-def get_referral_for(actor: Actor, referral_id: int) -> Referral:
-    """A referral the actor may see; the read is audited. Missing and forbidden both 404."""
+def get_referral_for(actor: Actor, referral_id: int, *, now: datetime | None = None) -> Referral:
+    """A referral the actor may see; the read is audited. Missing and forbidden both 404.
+
+    The first read by a user of the receiving agency marks it opened (``note_opened``), in the
+    same transaction as the read's audit row: the view's one write path, retried and committed
+    as the audit row is. The referral's row is taken before the audit chain's head, in the
+    order every referral move takes them (the other order could deadlock with a move).
+    """
     referral = load_referral(referral_id)
+    if referral.received_at is None:
+        referral = note_opened(actor, referral, now=now or utcnow())
     audit.record("referral.view", object_type="referral", object_id=referral.id,
                  details={"case_id": referral.case_id})
+    return referral
+
+
+def note_opened(actor: Actor, referral: Referral, *, now: datetime) -> Referral:
+    """Record that the receiving agency opened ``referral`` (FHIR Task "received"), once.
+
+    Only a user of the receiving agency opens it: not the sender, not a coordinator, not a
+    job. A conditional UPDATE (``received_at IS NULL``) keeps the first opening when two
+    users open it at once; the history and the case timeline show it, the sender sees it.
+    """
+    if (actor.is_system or actor.agency_id is None
+            or actor.agency_id != referral.receiver_agency_id):
+        return referral
+    opened = db.session.execute(
+        update(Referral).where(Referral.id == referral.id, Referral.received_at.is_(None),
+                               Referral.receiver_agency_id == actor.agency_id)
+        .values(received_at=now, received_by_id=actor.user_id, version=Referral.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    referral = load_referral(referral.id, fresh=True)
+    if opened == 1:
+        record_moves(actor, [Move(referral, "open", referral.status, referral.status,
+                                  "opened")], now=now)
     return referral
 
 
@@ -110,9 +142,12 @@ def list_outbox_for(actor: Actor, *, status: str | None = None, before: int | No
 
 def needing_attention() -> ColumnElement[bool]:
     """Unanswered, or expired while the case is still open (an expired referral of a case closed
-    since needs no one's attention)."""
+    since needs no one's attention, nor one already replaced: reassigned as a new referral or
+    referred elsewhere, ix_referrals_previous)."""
+    later = aliased(Referral)
     return or_(Referral.status == Status.SENT,
-               and_(Referral.status == Status.EXPIRED, ~Referral.case_closed))
+               and_(Referral.status == Status.EXPIRED, ~Referral.case_closed,
+                    ~exists().where(later.previous_referral_id == Referral.id)))
 
 
 @scoped

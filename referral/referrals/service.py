@@ -43,6 +43,7 @@ from referral.referrals.codes import (
 )
 from referral.referrals.expiry import expire_overdue_referrals  # noqa: F401 - interface
 from referral.referrals.lifecycle import (
+    REASSIGN_AS_NEW_FROM,
     REFER_ELSEWHERE_FROM,
     SHARED_STATES,
     Action,
@@ -220,6 +221,7 @@ def _check_previous(actor: Actor, data: ReferralInput) -> None:
             or previous.status not in REFER_ELSEWHERE_FROM):
         raise IllegalTransition(_("Only a declined, expired or failed referral your agency sent "
                                   "can be referred elsewhere."))
+    _claim_for_successor(previous)  # one successor per referral (a coordinator may reassign)
 
 
 def _existing(actor: Actor, key: str) -> Referral | None:
@@ -418,7 +420,7 @@ def decline_referral(actor: Actor, *, referral_id: int, reason_code: str, text: 
 
 
 def _closing(actor: Actor, referral_id: int, action: Action, values: dict[str, Any], *,
-             reason_code: str, note: str, now: datetime) -> Referral:
+             reason_code: str | None, note: str, now: datetime) -> Referral:
     """A move that ends the work: the shelter place, if one was taken, is given back."""
     referral = load_referral(referral_id)
     holds = referral.holds_place
@@ -438,6 +440,21 @@ def cancel_referral(actor: Actor, *, referral_id: int, reason_code: str, text: s
     return _closing(actor, referral_id, Action.CANCEL,
                     {"status_reason": reason_code, "status_text": text.strip()},
                     reason_code=reason_code, note=text.strip(), now=now or utcnow())
+
+
+@scoped
+def enter_in_error(actor: Actor, *, referral_id: int, text: str,
+                   now: datetime | None = None) -> Referral:
+    """The sending agency says the referral was sent by mistake (FHIR entered-in-error).
+
+    Terminal, unlike a cancellation it counts in no figure (the receiving agency never had a
+    real request), so the reason is required: the history and the audit trail keep it.
+    """
+    if not text.strip():
+        raise DomainError(_("Say what the mistake was."), field="text")
+    return _closing(actor, referral_id, Action.ENTER_IN_ERROR,
+                    {"status_reason": "entered_in_error", "status_text": text.strip()},
+                    reason_code=None, note=text.strip(), now=now or utcnow())
 
 
 @scoped
@@ -575,20 +592,100 @@ def reassign_referral(actor: Actor, *, referral_id: int, receiver_agency_id: int
                       now: datetime | None = None) -> Referral:
     """Send a referral nobody has taken up to another agency, with a fresh deadline.
 
+    An unanswered referral is redirected as it is. A declined or expired one stays declined or
+    expired, in the first agency's figures, and a new referral, linked to it, goes to the new
+    agency (FHIR: rejected is terminal; REASSIGN_AS_NEW_FROM); the new one is returned.
+
     Consent was given for the first agency only: the new one reads the referral, not the case
     data, until the sending agency records consent for it (``record_consent``).
     """
     now = now or utcnow()
     referral = load_referral(referral_id)
+    check_move(Action.REASSIGN, referral.status, _sides(actor, referral))
     if receiver_agency_id == referral.receiver_agency_id:
         raise DomainError(_("Choose another agency."), field="receiver_agency_id")
     _agency_offering(receiver_agency_id, referral.service_code, "receiver_agency_id")
+    if referral.status in REASSIGN_AS_NEW_FROM:
+        return _reassign_as_new(actor, referral, receiver_agency_id, text.strip(), now)
     previous = referral.receiver_agency_id
     return _apply(actor, referral_id, Action.REASSIGN, now=now, note=text.strip(), values={
         "receiver_agency_id": receiver_agency_id, "assignee_user_id": None,
         "deadline_at": now + deadline_for(referral.urgency), "closed_at": None,
         "decline_reason": None, "decline_text": "",
+        # Opened by the first agency, not by the new one.
+        "received_at": None, "received_by_id": None,
     }, extra_event={"previous_receiver_agency_id": previous})
+
+
+def successor_of(referral_id: int) -> Referral | None:
+    """The referral that replaced this one (a reassignment or a referral elsewhere), if any."""
+    return db.session.execute(
+        select(Referral).where(Referral.previous_referral_id == referral_id)
+        .order_by(Referral.id).limit(1)
+    ).scalar_one_or_none()
+
+
+def _claim_for_successor(referral: Referral) -> None:
+    """Take the ended referral for one successor: a conditional UPDATE on its status and
+    version (a second reassignment or referral elsewhere at the same moment waits for the row
+    and then finds the version moved), then the check that none exists yet."""
+    claimed = db.session.execute(
+        update(Referral).where(Referral.id == referral.id, Referral.status == referral.status,
+                               Referral.version == referral.version)
+        .values(version=Referral.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        raise _conflict(referral.id, Action.REASSIGN)
+    found = successor_of(referral.id)
+    if found is not None:
+        raise IllegalTransition(_("This referral was already replaced by %(ref)s.",
+                                  ref=found.reference))
+
+
+def _reassign_as_new(actor: Actor, old: Referral, receiver_agency_id: int, note: str,
+                     now: datetime) -> Referral:
+    """The new referral for a declined or expired one: the same case, sender, service, words
+    and consent record; "sent" to the new agency with a fresh deadline."""
+    seen = old.status
+    _claim_for_successor(old)
+    new = Referral(
+        idempotency_key=f"reassign-{old.id}", case_id=old.case_id, region_code=old.region_code,
+        sender_agency_id=old.sender_agency_id, sender_user_id=old.sender_user_id,
+        receiver_agency_id=receiver_agency_id, service_code=old.service_code,
+        urgency=old.urgency, risk_level=old.risk_level, subject=old.subject,
+        subject_participant_id=old.subject_participant_id, reason=old.reason,
+        need_to_know=old.need_to_know, status=Status.SENT, sent_at=now,
+        deadline_at=now + deadline_for(old.urgency), previous_referral_id=old.id,
+    )
+    db.session.add(new)
+    db.session.flush()
+    new.reference = f"R-{now.year}-{new.id:06d}"
+    consent = db.session.execute(
+        select(ReferralConsent).where(ReferralConsent.referral_id == old.id)
+    ).scalar_one_or_none()
+    if consent is not None:
+        # What the survivor agreed to, for the agency it named: in force for the new agency
+        # only once the sender records consent for it (consent_in_force).
+        db.session.add(ReferralConsent(
+            referral_id=new.id, consented=consent.consented,
+            shared_with_agency_id=consent.shared_with_agency_id,
+            categories=list(consent.categories or []), valid_until=consent.valid_until,
+            legal_ground=consent.legal_ground, legal_ground_text=consent.legal_ground_text,
+            recorded_by_id=consent.recorded_by_id, recorded_at=consent.recorded_at,
+            withdrawn_at=consent.withdrawn_at, withdrawn_by_id=consent.withdrawn_by_id))
+    db.session.flush()
+    old = load_referral(old.id, fresh=True)
+    # The old one's line says where it went (its event, "superseded", tells no one: its agency
+    # has answered); the new one's announces it to the new agency and the sender.
+    record_moves(actor, [
+        Move(old, Action.REASSIGN.value, seen, seen, "superseded", None, note,
+             {"new_referral_id": new.id, "new_receiver_agency_id": receiver_agency_id}),
+        Move(new, "reassigned_in", None, Status.SENT, "reassigned", None, note,
+             {"previous_referral_id": old.id,
+              "previous_receiver_agency_id": old.receiver_agency_id}),
+    ], now=now)
+    return new
 
 
 @scoped

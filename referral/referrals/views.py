@@ -30,7 +30,7 @@ from referral.models_base import utcnow
 from referral.referrals import directory as directory_service
 from referral.referrals import forms as f
 from referral.referrals import service, templating
-from referral.referrals.lifecycle import REFER_ELSEWHERE_FROM, Status, allowed_actions
+from referral.referrals.lifecycle import REFER_ELSEWHERE_FROM, Action, Status, allowed_actions
 from referral.web.forms import attach_error
 from referral.web.nav import add_nav
 from referral.web.transaction import run_action
@@ -164,13 +164,22 @@ def _detail_context(referral_id: int, forms: dict[str, Any] | None = None) -> di
     forms["reassign"].receiver_agency_id.choices = [("", "—")] + [
         (a.id, a.name) for a in directory_service.receiving_agencies(actor, referral.service_code)
         if a.id != referral.receiver_agency_id]
+    # An ended referral replaced by another (reassigned or referred elsewhere) offers neither.
+    successor = (service.successor_of(referral.id)
+                 if referral.status in REFER_ELSEWHERE_FROM else None)
+    actions = allowed_actions(referral.status, sides)
+    if successor is not None:
+        actions.discard(Action.REASSIGN)
     return {
-        "referral": referral, "forms": forms, "actions": allowed_actions(referral.status, sides),
+        "referral": referral, "forms": forms, "actions": actions,
         "sides": sides, "consent": (consent := service.get_consent_for(actor, referral.id)),
         "consent_in_force": service.consent_in_force(consent, referral, utcnow()),
         "history": service.list_history_for(actor, referral.id),
         "can_refer_elsewhere": referral.status in REFER_ELSEWHERE_FROM
-        and "sender" in sides,
+        and "sender" in sides and successor is None,
+        "successor": successor,
+        "opened_by": db.session.get(User, referral.received_by_id)
+        if referral.received_by_id else None,
         "capacity": service.capacity_of(referral.receiver_agency_id),
     }
 
@@ -233,6 +242,15 @@ def cancel(referral_id: int) -> str | Response:
     return _act(referral_id, "cancel", lambda form: _actor_call(
         service.cancel_referral, referral_id=referral_id, reason_code=form.reason_code.data,
         text=form.text.data or ""), _("Referral cancelled."))
+
+
+@bp.post("/referrals/<int:referral_id>/entered-in-error")
+@login_required
+@require(Permission.REFERRAL_SEND)
+def enter_in_error(referral_id: int) -> str | Response:
+    return _act(referral_id, "enter_in_error", lambda form: _actor_call(
+        service.enter_in_error, referral_id=referral_id, text=form.text.data or ""),
+        _("Referral marked as sent by mistake. The receiving agency is told."))
 
 
 @bp.post("/referrals/<int:referral_id>/start")
@@ -304,10 +322,26 @@ def record_consent(referral_id: int) -> str | Response:
 @login_required
 @require(Permission.REFERRAL_COORDINATE)
 def reassign(referral_id: int) -> str | Response:
-    return _act(referral_id, "reassign", lambda form: _actor_call(
-        service.reassign_referral, referral_id=referral_id,
-        receiver_agency_id=form.receiver_agency_id.data or 0, text=form.text.data or ""),
-        _("Referral reassigned."))
+    """A declined or expired referral is replaced by a new one: the page shown next is the
+    new referral's."""
+    forms = f.action_forms()
+    form = forms["reassign"]
+    if form.validate_on_submit():
+        try:
+            moved = run_action(lambda: service.reassign_referral(
+                current_actor(), referral_id=referral_id,
+                receiver_agency_id=form.receiver_agency_id.data or 0,
+                text=form.text.data or ""))
+        except DomainError as err:
+            attach_error(form, err)
+        else:
+            flash(_("Referral reassigned."), "success")
+            return redirect(url_for("referrals.detail", referral_id=moved.id))
+    else:
+        flash(_("Please correct the highlighted fields."), "error")
+    context = _detail_context(referral_id, forms)
+    db.session.commit()
+    return render_template("referrals/detail.html", open_form="reassign", **context)
 
 
 @bp.post("/referrals/<int:referral_id>/extend")

@@ -5,6 +5,7 @@ No timing here: the benchmark itself (python -m bench.run) is never part of the 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate, make_app, read_meta
+from referral.cases import risk
 from referral.cases.iin import parse_iin
 
 
@@ -95,3 +97,21 @@ def test_each_referral_carries_its_case_restriction(generated: tuple[Path, dict]
                       "JOIN cases c ON c.id = r.case_id").fetchall()
     assert rows and all(bool(copy) == bool(flag) for copy, flag in rows)
     assert {bool(copy) for copy, _flag in rows} == {True, False}
+
+
+def test_risk_assessments_carry_the_version_and_the_level_their_answers_give(
+        generated: tuple[Path, dict]) -> None:
+    """The generator's answers avoid red flags and danger signs past the threshold, so the level
+    it chose from the count is the one the instrument gives (issue 19)."""
+    path, _result = generated
+    rows = sqlite3.connect(path).execute(
+        "SELECT answers, level, score, instrument_version, explanation FROM risk_assessments"
+    ).fetchall()
+    assert rows
+    inst = risk.current()
+    limits = risk.Thresholds(inst.medium_from, inst.high_from, inst.group_high_from)
+    for answers, level, score, version, explanation in rows:
+        given = {code: a["answer"] for code, a in json.loads(answers).items()}
+        outcome = risk.evaluate(inst, given, limits)
+        assert (outcome.level, outcome.yes, version) == (level, score, risk.CURRENT_VERSION)
+        assert json.loads(explanation)["rules"] == list(outcome.rules)

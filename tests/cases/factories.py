@@ -64,9 +64,17 @@ def incident_input(**fields: Any) -> incidents.IncidentInput:
     return incidents.IncidentInput(**values)
 
 
-def answers(yes: int, unknown: int = 0) -> dict[str, risk.Answer]:
+def count_order() -> list[str]:
+    """The current questions, those counted only first, then the danger signs, the red flags
+    last: the first n as "yes" give the level of the count alone while n <= 17 + 3."""
+    rank = {"": 0, risk.LETHALITY: 1, risk.RED_FLAG: 2}
+    return [i.code for i in sorted(risk.current().items, key=lambda i: rank[i.group])]
+
+
+def answers(yes: int, unknown: int = 0, **given: str) -> dict[str, risk.Answer]:
+    """``yes`` answers counted only (see count_order), then ``unknown``; ``given`` sets codes."""
     out = {}
-    for i, code in enumerate(risk.FACTOR_CODES):
+    for i, code in enumerate(count_order()):
         value = "yes" if i < yes else "unknown" if i < yes + unknown else "no"
-        out[code] = risk.Answer(value)
+        out[code] = risk.Answer(given.get(code, value))
     return out

@@ -66,14 +66,29 @@ def test_police_officer_registers_a_family_at_high_risk(page, world):
     page.get_by_label("Injuries").fill("Bruises on both arms")
     page.get_by_label("Children saw or heard it").check()
     page.get_by_role("button", name="Save the incident").click()
+    # The classification is shown before anything is saved (issue 19): type, context from
+    # the survivor's relationship (former spouse), the article's kind.
+    shown = page.locator("section.classification").inner_text()
+    assert "Physical assault" in shown and "Intimate-partner violence" in shown
+    assert "109-1" in shown and "Criminal misdemeanour" in shown
+    page.get_by_role("button", name="Save the incident").click()
     page.wait_for_url(re.compile(r"#incidents$"))
 
+    # Issue 19's five answers (two red flags among them), one "not known": high, and the
+    # page says why.
     page.get_by_role("link", name="Assess the risk").click()
-    for i, code in enumerate(risk.FACTOR_CODES):
-        page.locator(f"input[name=q_{code}][value={'yes' if i < 15 else 'no'}]").check()
+    five = {"strangulation", "threat_to_kill", "gun_access", "separation", "very_frightened"}
+    for code in risk.FACTOR_CODES:
+        value = "yes" if code in five else "unknown" if code == "weapon_used" else "no"
+        page.locator(f"input[name=q_{code}][value={value}]").check()
     page.get_by_role("button", name="Save the assessment").click()
     page.wait_for_url(re.compile(r"#risk$"))
-    assert "High" in page.locator(".flash-success").inner_text()
+    assert "High (5 of 29 yes)" in page.locator(".flash-success").inner_text()
+    assert "coordinator's review" in page.locator(".flash-warning").inner_text()
+    why = page.locator("#risk .risk-reasons").inner_text()
+    assert "Red flags answered yes" in why
+    assert "Has the other person ever choked, strangled or smothered you?" in why
+    assert "1 answered \"not known\"" in why and "Red flags not known" in why
 
     page.get_by_role("link", name="Record a protective measure").click()
     page.get_by_label("Measure").select_option("protective_order")

@@ -70,7 +70,7 @@ def test_every_mistake_has_its_own_message(ctx):
     assert "last digit" in iin_problem("900115399905")
 
 
-births = st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31))
+births = st.dates(min_value=date(1900, 1, 1), max_value=date(2025, 12, 31))  # not future
 sexes = st.sampled_from(["male", "female"])
 serials = st.integers(min_value=0, max_value=9999)
 
@@ -132,3 +132,43 @@ def test_arbitrary_input_never_crashes(value):
 def test_one_day_off_in_the_date_of_birth_is_reported(ctx):
     born = date(1985, 7, 22)
     assert iin_problem("850722499909", birth_date=born + timedelta(days=1)) is not None
+
+
+def test_a_birth_date_in_the_future_is_refused():
+    """310505600019 is a well-formed IIN (check digit right) of someone born on 2031-05-05."""
+    assert check_digit("31050560001") == 9
+    with pytest.raises(IINError) as err:
+        parse_iin("310505600019", today=date(2026, 12, 5))
+    assert err.value.mistake == IINMistake.FUTURE_DATE
+    # The same number is valid from its birth day on (Kazakhstan's date, not the server's).
+    assert parse_iin("310505600019", today=date(2031, 5, 5)).birth_date == date(2031, 5, 5)
+    born_today = build_iin(date(2026, 12, 5), "female", 1)
+    assert born_today and parse_iin(born_today, today=date(2026, 12, 5))
+    with pytest.raises(IINError):
+        parse_iin(born_today, today=date(2026, 12, 4))
+
+
+@pytest.mark.parametrize("locale, words", [
+    ("en", "in the future"), ("ru", "в будущем"), ("kk", "болашақ")])
+def test_the_future_date_message_is_translated(app, locale, words):
+    with app.test_request_context(headers={"Accept-Language": locale}):
+        from flask_babel import force_locale
+
+        with force_locale(locale):
+            message = iin_problem("310505600019")
+    assert words in message.lower()
+
+
+def test_the_person_form_refuses_a_future_iin(world):
+    from referral.cases import people
+    from referral.errors import DomainError
+    from tests.cases import factories as f
+    from tests.fixtures import actor
+
+    police = actor(world["officer"])
+    case = f.open_case(police)
+    with pytest.raises(DomainError) as err:
+        people.add_participant(police, case.id, people.PersonInput(
+            surname="Future", given_name="Child", iin="310505600019"),
+            people.ParticipantInput(role="child"), confirmed_new=True)
+    assert err.value.field == "iin" and "future" in err.value.message

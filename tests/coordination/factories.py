@@ -76,7 +76,8 @@ def make_assessment(case: Case, assessor: User, *, level: str, override_level: s
 
     assessment = RiskAssessment(case_id=case.id, answers={}, score=5, computed_level="standard",
                                 override_level=override_level, level=level, medium_from=10,
-                                high_from=14, assessed_by_id=assessor.id,
+                                high_from=14, instrument_version="2024-count",
+                                assessed_by_id=assessor.id,
                                 agency_id=assessor.agency_id, assessed_at=at)
     db.session.add(assessment)
     db.session.flush()

@@ -6,12 +6,16 @@ import re
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from referral.access.permissions import Role
+from referral.access.scope import acting_as, system_actor
 from referral.extensions import db
 from referral.models_base import utcnow
+from referral.referrals import service
+from referral.referrals.models import Referral
 from tests.coordination.factories import make_case, make_referral
-from tests.fixtures import PASSWORD, make_agency, make_user
+from tests.fixtures import PASSWORD, fresh, make_agency, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.app_config(WTF_CSRF_ENABLED=True)]
 
@@ -79,10 +83,20 @@ def test_coordinator_reassigns_schedules_and_assigns_an_action(page, world):
         f"agenda-{case.reference}").inner_text()
     log_out(page)
 
-    # The new crisis center has the referral in its inbox.
+    # The new crisis center has a new referral, linked to the expired one, in its inbox; the
+    # expired one stays expired (Crisis A's expiry stays counted).
+    fresh()
+    with acting_as(system_actor("test")):
+        new = db.session.execute(select(Referral).where(
+            Referral.previous_referral_id == referral.id)).scalar_one()
+        assert (new.receiver_agency_id, new.status) == (crisis_b.id, "sent")
+        assert service.load_referral(referral.id).status == "expired"
+        new_reference = new.reference
+    db.session.commit()
     log_in(page, crisis_b_officer)
     page.goto("/referrals/inbox")
-    assert referral.reference in page.locator("main").inner_text()
+    inbox = page.locator("main").inner_text()
+    assert new_reference in inbox and referral.reference not in inbox
     log_out(page)
 
     # The police officer sees the action on their home page.

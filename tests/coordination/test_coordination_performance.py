@@ -35,15 +35,18 @@ def data(world):
                              deadline=24 * H,
                              accepted_after=None if accepted_h is None else accepted_h * H, **kw)
 
-    ref(x, at(3, 2), "accepted", 2)
-    ref(x, at(3, 3), "completed", 30, outcome="service_provided")
-    ref(x, at(3, 4), "declined", decline_reason="no_capacity")
+    ref(x, at(3, 2), "accepted", 2, received_at=at(3, 2) + H)
+    ref(x, at(3, 3), "completed", 30, outcome="service_provided", received_at=at(3, 3) + H)
+    ref(x, at(3, 4), "declined", decline_reason="no_capacity", received_at=at(3, 4) + H)
     ref(x, at(3, 5), "declined", decline_reason="no_capacity")
     ref(x, at(2, 10), "completed", 4, outcome="goals_met")
     ref(x, at(2, 11), "expired")
     ref(y, at(3, 6), "in_progress", 10)
     ref(y, at(3, 7), "declined", decline_reason="out_of_area")
     ref(x, at(1, 10), "accepted", 1)  # before the period
+    # Sent by mistake (one opened and accepted first): counted in no figure.
+    ref(x, at(3, 9), "entered_in_error", 1, received_at=at(3, 9) + H)
+    ref(y, at(2, 12), "entered_in_error")
     make_referral(sealed, officer, x, sent_at=at(3, 8), status="accepted", accepted_after=H)
     other = make_case(w["other_agency"], w["other"])
     make_referral(other, w["other"], w["other_agency"], sent_at=at(3, 8), status="sent")
@@ -70,6 +73,19 @@ def test_figures_per_agency_and_total(data):
     assert (t.received, t.accepted, t.median_hours, t.p90_hours) == (8, 4, 7, 30)
     assert t.within_deadline_share == 0.75
     assert perf.decline_codes == ["no_capacity", "out_of_area"]
+    assert (x.opened, x.unopened, y.opened, y.unopened, t.unopened) == (3, 3, 0, 2, 5)
+
+
+@pytest.mark.parametrize("end", [date(2026, 3, 15), date(2026, 3, 31)])
+def test_opened_and_entered_in_error_for_any_range(data, end):
+    """Part of a month (counted from the referrals) and whole months (on PostgreSQL, the month
+    rows the triggers keep): the same opened counts, and no referral entered in error."""
+    w = data
+    perf = service.agency_performance(actor(w["coordinator"]), start=date(2026, 2, 1), end=end)
+    by_name = {a.name: a.figures for a in perf.agencies}
+    assert [(f.received, f.opened) for f in by_name.values()] == [(6, 3), (2, 0)]
+    assert [(p.label, p.figures.received, p.figures.opened) for p in perf.trend] == [
+        ("2026-02", 2, 0), ("2026-03", 6, 3)]
 
 
 def test_monthly_and_weekly_trend(data):

@@ -1,6 +1,6 @@
-"""Agency performance's month rows (migration 0019): kept by triggers through every kind of
-change a referral goes through, equal to the figures counted from the referrals themselves,
-and used only where they answer exactly."""
+"""Agency performance's month rows (migrations 0019, 0022): kept by triggers through every kind
+of change a referral goes through (its opening and an entry in error included), equal to the
+figures counted from the referrals themselves, and used only where they answer exactly."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def _assert_same(world) -> None:
 
 def _rows() -> list[tuple]:
     return sorted((r.region_code, r.month, r.receiver_agency_id, r.received, r.accepted,
-                   r.within_deadline, r.completed, r.declines, r.outcomes,
+                   r.within_deadline, r.completed, r.opened, r.declines, r.outcomes,
                    sorted(r.accept_micros))
                   for r in db.session.execute(
                       select(ReferralMonthFigures).where(ReferralMonthFigures.received > 0)
@@ -80,6 +80,10 @@ def test_the_triggers_follow_every_change_and_agree_with_a_recount(busy):  # noq
         change(ids[4], receiver_agency_id=busy["agencies"][2].id)  # reassigned
         change(ids[5], sent_at=datetime(2026, 4, 30, 19, 30, tzinfo=UTC))  # May in Almaty
         change(ids[6], status="expired")  # no change to any figure: no trigger
+        change(ids[9], received_at=sent + timedelta(hours=1))  # opened
+        change(ids[10], status="entered_in_error", received_at=sent)  # out of every figure
+        change(ids[11], status="entered_in_error")
+        change(ids[11], status="sent")  # back in (the trigger adds what it took out)
         db.session.execute(delete(Referral).where(Referral.id == ids[7]))
         flipped = db.session.get(Referral, ids[8]).case_id
         db.session.execute(update(Case).where(Case.id == flipped).values(restricted=True))
@@ -149,8 +153,10 @@ def test_rows_counted_in_another_zone_are_not_used(busy, app):  # noqa: F811
 
 
 def test_the_migration_fills_the_rows_as_the_rebuild_does():
-    path = Path(__file__).parents[2] / "migrations" / "versions" / "0019_referral_month_figures.py"
-    spec = importlib.util.spec_from_file_location("migration_0019", path)
+    """The latest migration to count the rows again (0022) and the rebuild command agree."""
+    path = (Path(__file__).parents[2] / "migrations" / "versions"
+            / "0022_referral_received_error.py")
+    spec = importlib.util.spec_from_file_location("migration_0022", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert " ".join(module.FILL.split()) == " ".join(month_figures.FILL.split())
