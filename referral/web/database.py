@@ -76,6 +76,30 @@ def init_engine_events() -> None:
         if queued:
             conn.info[_HOLDS_TURN] = threading.current_thread()
 
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _postgres_head_first(conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        # One lock order for every writer of a request or task: the audit chain's head, then
+        # rows. Without it a page view that updates a referral (whose triggers touch its case)
+        # and then audits meets an action that audited first and then locks that case: a
+        # deadlock, found by the load test. Every such transaction audits and so holds the
+        # head to its commit anyway; taking it at the first write moves the lock earlier,
+        # not longer.
+        if (conn.dialect.name != "postgresql" or conn.info.get(_HEAD_TAKEN)
+                or not conn.in_transaction() or not _writes(statement)
+                or not (has_app_context() and g.get(_WRITES_FIRST))):
+            return
+        conn.info[_HEAD_TAKEN] = True
+        if "audit_chain_head" not in statement:
+            with cursor.connection.cursor() as head:
+                head.execute(_TAKE_HEAD)
+
+    @event.listens_for(Engine, "commit")
+    @event.listens_for(Engine, "rollback")
+    @event.listens_for(Engine, "rollback_savepoint")
+    def _postgres_head_released(conn: Any, *_args: Any) -> None:
+        # A savepoint rolled back releases the locks taken inside it: take the head again.
+        conn.info.pop(_HEAD_TAKEN, None)
+
     @event.listens_for(Engine, "commit")
     @event.listens_for(Engine, "rollback")
     def _sqlite_end(conn: Any) -> None:
@@ -86,6 +110,19 @@ def init_engine_events() -> None:
 
 
 _WRITES_FIRST = "_sqlite_writes_first"  # on flask.g: this request or task may write
+_HEAD_TAKEN = "audit_head_taken"  # on a PostgreSQL connection's info: this transaction holds it
+# A no-op update: the head's row lock, held to the end of the transaction (audit/service.py).
+_TAKE_HEAD = "UPDATE audit_chain_head SET row_hash = row_hash WHERE id = 1"
+_WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "WITH")
+
+
+def _writes(statement: str) -> bool:
+    """Whether a statement takes row locks (a write, or a SELECT … FOR UPDATE / FOR SHARE)."""
+    head = statement.lstrip()[:6].upper()
+    if head.startswith(_WRITE_VERBS):
+        return head != "WITH" or any(verb in statement.upper() for verb in _WRITE_VERBS[:3])
+    return " FOR UPDATE" in statement or " FOR NO KEY UPDATE" in statement or (
+        " FOR SHARE" in statement)
 _HOLDS_TURN = "sqlite_writer_turn"  # on the connection's info: the thread whose turn it holds
 # How long a writer waits for its turn in the queue before asking SQLite anyway (a request
 # that waited this long is better answered late than with an error).
@@ -166,8 +203,9 @@ def take_write_lock_first(on: bool = True) -> None:
     the session's last-seen stamp, the audit row of a page view, notifications marked read, the
     action itself. So a request's transactions, and a Celery task's, start with BEGIN IMMEDIATE
     and wait their turn (busy timeout); the page is rendered afterwards, outside that lock
-    (``hooks``: off again before a template renders). PostgreSQL is not concerned: it waits
-    on row locks.
+    (``hooks``: off again before a template renders). On PostgreSQL, which waits on row
+    locks, the same flag makes the first write take the audit chain's head first, so that all
+    writers lock in one order (``_postgres_head_first``).
     """
     if has_app_context():
         setattr(g, _WRITES_FIRST, on)
