@@ -464,6 +464,20 @@ def _stamp(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")  # as referral.notifications.reminders._stamp
 
 
+# One person per IIN (a unique index): the serial is the person id's last four digits, and the
+# day of birth is spread from the rest of the id so that no two people below _IIN_PEOPLE share
+# (day, serial); a number whose check digit cannot exist is left out rather than bumped onto
+# another person's serial. Scale 1 has ~2.9 M people; ids beyond the bound get no IIN.
+_IIN_DAYS = 12 * 28
+_IIN_PEOPLE = _IIN_DAYS * 10000
+
+
+def _iin_birthday(pid: int, year: int) -> date:
+    serial, rest = pid % 10000, pid // 10000
+    day = (serial * 7919 + rest) % _IIN_DAYS  # injective in ``rest`` for one serial
+    return date(year, day // 28 + 1, day % 28 + 1)
+
+
 def write_cases(world: World, sink: Sink, lo: int, hi: int, worker: int) -> dict[str, int]:
     """Cases lo..hi-1 and everything hanging off them (people, incidents, referrals, …)."""
     from referral.cases.iin import build_iin
@@ -533,10 +547,9 @@ def write_cases(world: World, sink: Sink, lo: int, hi: int, worker: int) -> dict
                 surname, given, patronymic, key = names.make(rng, female)
                 born = date(year, rng.randrange(1, 13), rng.randrange(1, 29))
                 iin = None
-                if rng.random() < (0.7 if role != "child" else 0.5):
-                    serial = pid % 10000
-                    iin = build_iin(born, "female" if female else "male", serial) or build_iin(
-                        born, "female" if female else "male", (serial + 1) % 10000)
+                if rng.random() < (0.7 if role != "child" else 0.5) and pid < _IIN_PEOPLE:
+                    born = _iin_birthday(pid, year)
+                    iin = build_iin(born, "female" if female else "male", pid % 10000)
                 w["people"].add(pid, surname, given, patronymic, key,
                                 "female" if female else "male", born, iin, owner, created_dt, 1)
             w["case_participants"].add(

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from referral import settings
 from referral.config import (
     CONFIGS,
     check_production_config,
@@ -26,14 +27,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=os.environ.get("REFERRAL_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
     )
-    env_name = (test_config or {}).get("ENV_NAME") or os.environ.get("REFERRAL_ENV", "development")
+    env_name = (test_config or {}).get("ENV_NAME") or settings.environment_name(os.environ)
     app.config.from_object(CONFIGS[env_name])
     if test_config:
         app.config.update(test_config)
     else:
+        # Every variable parsed by its type (referral/settings.py); a bad one stops here.
         app.config.update(environment_overrides(os.environ))
-        app.config.from_prefixed_env("REFERRAL")
+        app.config.update(settings.prefixed_overrides(os.environ))
+    settings.apply_defaults(app.config)
     _finish_config(app)
+    settings.check_config(app.config)
     check_production_config(app.config)
 
     if app.config.get("TRUSTED_PROXIES"):
@@ -42,8 +46,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from referral.accounts.ratelimit import init_rate_limits
     from referral.web import register
 
+    init_rate_limits(app)
     register(app)
     return app
 

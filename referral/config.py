@@ -36,6 +36,17 @@ class Config:
     LOGIN_MAX_FAILURES = 5
     LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
     LOGIN_LOCKOUT_PERIOD = timedelta(minutes=15)
+    # Rate limits (referral/accounts/ratelimit.py; "N per minute;M per hour"): failed logins per
+    # client address, and per account from everywhere (kept above what one address can spend
+    # before its lock, so that no one address can lock the owner out), reset requests per both.
+    LOGIN_LIMIT_PER_ADDRESS = "20 per minute;100 per hour"
+    LOGIN_LIMIT_PER_ACCOUNT = "60 per hour"
+    PASSWORD_RESET_LIMIT_PER_ADDRESS = "10 per hour"  # noqa: S105 - a rate, not a password
+    PASSWORD_RESET_LIMIT_PER_ACCOUNT = "3 per hour"  # noqa: S105 - a rate, not a password
+    # Self-service password reset: how long the e-mailed link works, and the least time the
+    # request takes to answer (a known and an unknown address take the same time).
+    PASSWORD_RESET_LIFETIME = timedelta(minutes=30)
+    PASSWORD_RESET_ANSWER_SECONDS = 0.5
     PASSWORD_MIN_LENGTH = 12
     # argon2id cost; None keeps argon2-cffi's recommended profile (RFC 9106). Only tests lower it.
     ARGON2_TIME_COST: int | None = None
@@ -61,6 +72,17 @@ class Config:
     NOTIFY_ALERT_EVERY_FAILURE = False
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     DEMO_ALLOWED = True
+    # Second factor (accounts/second_factor.py): the roles that must have one, as role names
+    # separated by commas, "case_readers" (each role that reads case content, from the
+    # permission table), "all" or "none" (env REFERRAL_SECOND_FACTOR_ROLES). Optional in
+    # development and tests; production requires it (ProductionConfig).
+    SECOND_FACTOR_ROLES = "none"
+    SECOND_FACTOR_LOGIN_TIMEOUT = timedelta(minutes=5)  # password accepted, factor not yet
+    # Passkeys' relying party; empty: the host and the origin of PUBLIC_BASE_URL.
+    WEBAUTHN_RP_ID = ""
+    WEBAUTHN_ORIGIN = ""
+    # Emergency ("break the glass") access to a case of another agency: read-only, this long.
+    EMERGENCY_ACCESS_DURATION = timedelta(hours=4)
     # Referrals: time to accept per urgency (no statutory deadline exists: keep configurable).
     REFERRAL_DEADLINES = {
         "emergency": timedelta(hours=2),
@@ -75,6 +97,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     HSTS = True
     DEMO_ALLOWED = False
+    SECOND_FACTOR_ROLES = "case_readers,administrator"
 
 
 class TestingConfig(Config):
@@ -86,6 +109,7 @@ class TestingConfig(Config):
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_KIB = 1024
     PUBLIC_BASE_URL = "http://localhost"
+    PASSWORD_RESET_ANSWER_SECONDS = 0.0  # tests of the even timing set it
 
 
 CONFIGS: dict[str, type[Config]] = {
@@ -96,29 +120,11 @@ CONFIGS: dict[str, type[Config]] = {
 
 
 def environment_overrides(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
-    """The documented plain variables (DATABASE_URL, REDIS_URL, SECRET_KEY, SMTP_*)."""
-    mapping = {
-        "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
-        "REDIS_URL": "REDIS_URL",
-        "SECRET_KEY": "SECRET_KEY",
-        "SMTP_HOST": "MAIL_SERVER",
-        "SMTP_USERNAME": "MAIL_USERNAME",
-        "SMTP_PASSWORD": "MAIL_PASSWORD",
-        "MAIL_FROM": "MAIL_DEFAULT_SENDER",
-        "PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
-    }
-    out: dict[str, Any] = {new: environ[old] for old, new in mapping.items() if environ.get(old)}
-    if environ.get("SMTP_PORT"):
-        out["MAIL_PORT"] = int(environ["SMTP_PORT"])
-    if environ.get("SESSION_IDLE_MINUTES"):
-        out["SESSION_IDLE_TIMEOUT"] = timedelta(minutes=int(environ["SESSION_IDLE_MINUTES"]))
-    if environ.get("SESSION_LIFETIME_HOURS"):
-        out["SESSION_ABSOLUTE_LIFETIME"] = timedelta(hours=int(environ["SESSION_LIFETIME_HOURS"]))
-    if environ.get("TRUSTED_PROXIES"):
-        out["TRUSTED_PROXIES"] = int(environ["TRUSTED_PROXIES"])
-    if environ.get("SMTP_TLS"):
-        out["MAIL_USE_TLS"] = environ["SMTP_TLS"].lower() in ("1", "true", "yes")
-    return out
+    """The documented plain variables (DATABASE_URL, REDIS_URL, SECRET_KEY, SMTP_*, …), parsed
+    by their type in referral/settings.py (add a variable there, with one line)."""
+    from referral.settings import plain_overrides
+
+    return plain_overrides(environ)
 
 
 def normalise_database_url(url: str) -> str:

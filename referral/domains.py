@@ -22,6 +22,7 @@ DOMAINS = (
     "coordination",
     "admin",
     "home",
+    "help",
 )
 
 

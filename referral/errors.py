@@ -25,5 +25,13 @@ class StaleEdit(DomainError):
     """Someone else saved the record first; the user's version is kept on screen."""
 
 
+class ReadOnlyAccess(DomainError):
+    """The actor reads the case through emergency access, which never allows a change."""
+
+    def __init__(self, message: str, *, case_id: int | None = None) -> None:
+        super().__init__(message)
+        self.case_id = case_id
+
+
 class IllegalTransition(DomainError):
     """A state change that the lifecycle does not allow from the current state."""

@@ -18,6 +18,7 @@ from referral.accounts.passwords import hash_password
 from referral.accounts.service import actor_for
 from referral.agencies.models import Agency, AgencyService, District
 from referral.extensions import db
+from referral.models_base import utcnow
 
 PASSWORD = "correct horse battery staple"  # noqa: S105 - test-only
 _HASH: dict[str, str] = {}
@@ -78,7 +79,10 @@ def make_user(
         email=email or f"user{n}@test.example.org",
         full_name=name or f"Test User {n}",
         agency_id=agency.id, role=role, password_hash=password_hash(),
-        is_active_account=True, locale=locale, **fields,
+        is_active_account=True, locale=locale,
+        # An established user: the guide of the first login is behind them (tests/help/ give
+        # guide_seen_at=None for a newcomer).
+        **{"guide_seen_at": utcnow(), **fields},
     )
     user.regions = [db.session.get(Region, code) for code in regions]
     db.session.add(user)

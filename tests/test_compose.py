@@ -38,7 +38,8 @@ def test_commands(compose):
     assert re.search(r"^gunicorn .*referral:create_app\(\)", _command(s["web"]))
     assert re.search(r"^celery -A workers\.make_celery worker\b", _command(s["worker"]))
     assert re.search(r"^celery -A workers\.make_celery beat\b", _command(s["beat"]))
-    assert re.search(r"\bflask .*\bdb upgrade$", _command(s["migrate"]))
+    assert re.search(r"\bflask .*\bdb upgrade && flask .*\bdb-grant-app-role referral_app\b",
+                     _command(s["migrate"]))
     assert s["migrate"].get("restart") == "no"
 
 
@@ -87,6 +88,27 @@ def test_app_services_read_env_and_run_in_production(compose):
         assert env["DATABASE_URL"].startswith("postgresql")
         assert env["REDIS_URL"].startswith("redis://redis:")
         assert svc.get("build") == "."
+
+
+def _db_user(url: str) -> str:
+    return re.match(r"postgresql\+psycopg://([^:@]+)[:@]", url).group(1)
+
+
+def test_migrations_run_as_the_owner_and_the_app_as_a_role_that_owns_nothing(compose):
+    s = compose["services"]
+    assert _db_user(s["migrate"]["environment"]["DATABASE_URL"]) == "referral_owner"
+    for name in ("web", "worker", "beat"):
+        assert _db_user(s[name]["environment"]["DATABASE_URL"]) == "referral_app", name
+    db_env = s["db"]["environment"]
+    assert db_env["POSTGRES_USER"] not in ("referral_app", "referral_owner")  # the superuser
+    for name in ("POSTGRES_PASSWORD", "DB_OWNER_PASSWORD", "DB_APP_PASSWORD"):
+        assert db_env[name].startswith("${" + name), name
+    init = [v for v in s["db"]["volumes"] if ":/docker-entrypoint-initdb.d" in v]
+    assert init, "the db service creates the two roles on first start"
+    script = (PROJECT_ROOT / init[0].split(":")[0].removeprefix("./") / "01-roles.sh")
+    text = script.read_text("utf-8")
+    assert "CREATE ROLE referral_owner LOGIN" in text and "CREATE ROLE referral_app LOGIN" in text
+    assert "OWNER TO referral_owner" in text and "SUPERUSER" not in text.replace("NOSUPERUSER", "")
 
 
 def test_no_secret_is_written_into_the_compose_file(compose):

@@ -45,6 +45,8 @@ class Permission(enum.StrEnum):
     AUDIT_VIEW = "audit.view"
     SYSTEM_HEALTH_VIEW = "system.health"
     ACCESS_REQUEST_DECIDE = "access_request.decide"
+    # Open a case of another agency read-only for a few hours, with a reason (break the glass).
+    CASE_EMERGENCY_ACCESS = "case.emergency_access"
 
 
 _CASEWORK = {
@@ -57,9 +59,10 @@ _CASEWORK = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset(_CASEWORK),
+    Role.OFFICER: frozenset(_CASEWORK | {Permission.CASE_EMERGENCY_ACCESS}),
     Role.AGENCY_MANAGER: frozenset(
-        _CASEWORK | {Permission.USERS_MANAGE_OWN_AGENCY, Permission.ACCESS_REQUEST_DECIDE}
+        _CASEWORK | {Permission.USERS_MANAGE_OWN_AGENCY, Permission.ACCESS_REQUEST_DECIDE,
+                     Permission.CASE_EMERGENCY_ACCESS}
     ),
     Role.COORDINATOR: frozenset(
         {

@@ -82,3 +82,7 @@ class ActiveForm(FlaskForm):
 
 class VersionedForm(FlaskForm):
     version = IntegerField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(REQUIRED), Length(max=254)])

@@ -36,6 +36,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the role's guide was shown (first login); empty: show it once (referral/help).
+    guide_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
     agency: Mapped[Agency] = relationship(lazy="joined")
@@ -64,6 +66,10 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_reason: Mapped[str | None] = mapped_column(String(40))
+    # What the sessions page shows so that a user recognises a login: a short device label
+    # ("Firefox on Windows", never the raw user agent) and the client address at login.
+    device: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    client_address: Mapped[str] = mapped_column(String(45), default="", server_default="")
 
     user: Mapped[User] = relationship()
 
@@ -74,6 +80,9 @@ class LoginThrottle(db.Model):
     __tablename__ = "login_throttles"
 
     identifier_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The account alone (without the client address), so that a password reset can lift every
+    # lock on that account (referral/accounts/throttle.py); None on rows of other counters.
+    account_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -90,5 +99,32 @@ class Invitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The e-mailed link's own token, made when the e-mail is composed (the raw token never
+    # sits in the outbox or the broker); the page's link keeps ``token_hash``.
+    mail_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     user: Mapped[User] = relationship()
+
+
+class PasswordReset(db.Model):
+    """A self-service password reset asked for by e-mail address.
+
+    The token is made when the e-mail is composed and only its hash is kept (``token_hash``
+    stays empty until then); the row is used once and expires after PASSWORD_RESET_LIFETIME.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()
+
+
+# Second factors have a module of their own (factors.py); imported here so that whatever loads
+# the accounts models (metadata, migrations, the start-up scope check) has their tables too.
+from referral.accounts import factors as _factors  # noqa: E402, F401

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -22,6 +22,7 @@ from referral.accounts.sessions import revoke_user_sessions, session_value, toke
 from referral.agencies.models import Agency, Region
 from referral.audit import service as audit
 from referral.errors import DomainError, NotVisible, StaleEdit
+from referral.events.service import emit
 from referral.extensions import db
 from referral.models_base import utcnow
 
@@ -75,15 +76,17 @@ def check_password(email: str, password: str) -> PasswordCheck:
     return PasswordCheck(email, password_hash, verify_password(password_hash, password))
 
 
-def authenticate(email: str, password: str, *, checked: PasswordCheck | None = None) -> User:
+def authenticate(email: str, password: str, *, checked: PasswordCheck | None = None,
+                 address: str | None = None) -> User:
     """Return the user, or raise LoginRefused with one message for every kind of failure.
 
     ``checked``: the outcome of ``check_password`` for this e-mail address, used if the stored
     hash is still the one it was checked against (else the password is checked again here).
+    ``address``: the client's address; failures lock this (account, address) pair only.
     """
     email = throttle.normalise_email(email)
     invalid = _("The e-mail address or password is not correct.")
-    locked = throttle.locked_until(email)
+    locked = throttle.locked_until(email, address)
     if locked:
         if checked is None:
             verify_password(None, password)  # same cost as a real attempt
@@ -96,7 +99,7 @@ def authenticate(email: str, password: str, *, checked: PasswordCheck | None = N
     else:
         ok = verify_password(password_hash, password)
     if not ok or user is None or not user.is_active:
-        now_locked = throttle.register_failure(email)
+        now_locked = throttle.register_failure(email, address)
         audit.record(
             "login",
             object_type="user",
@@ -105,7 +108,7 @@ def authenticate(email: str, password: str, *, checked: PasswordCheck | None = N
             actor_user_id=user.id if user else None,
         )
         raise LoginRefused(_locked_message() if now_locked else invalid)
-    throttle.clear_failures(email)
+    throttle.clear_failures(email, address)
     _stamp_last_login(user)
     audit.record(
         "login", object_type="user", object_id=user.id,
@@ -125,8 +128,8 @@ def _stamp_last_login(user: User) -> None:
 def _locked_message() -> str:
     minutes = int(current_app.config["LOGIN_LOCKOUT_PERIOD"].total_seconds() // 60)
     return _(
-        "Too many failed attempts. Login for this account is paused for %(m)d minutes. "
-        "Ask your agency manager if you need access sooner.",
+        "Too many failed attempts. Login to this account from here is paused for %(m)d minutes. "
+        "To log in sooner, reset your password with “Forgot your password?”.",
         m=minutes,
     )
 
@@ -299,20 +302,42 @@ def reset_password(actor: Actor, user: User) -> str:
     return token
 
 
+INVITATION_KIND = "account.invitation"
+
+
 def create_invitation(user: User) -> str:
+    """A one-time link for the page, and an e-mail to the user with a link of its own (its
+    token made at send time: referral/accounts/account_mail.py)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(Invitation(
+    invitation = Invitation(
         token_hash=token_hash(token), user_id=user.id,
         expires_at=utcnow() + current_app.config["INVITE_LIFETIME"],
-    ))
+    )
+    db.session.add(invitation)
     db.session.flush()
+    emit(INVITATION_KIND, subject_type="invitation", subject_id=invitation.id, user_id=user.id)
     return token
+
+
+def mint_invitation_mail_token(invitation_id: int) -> str | None:
+    """A fresh token for the invitation's e-mail (a resent e-mail's link replaces the earlier
+    one); None when the invitation is used or expired."""
+    token = secrets.token_urlsafe(32)
+    minted = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.used_at.is_(None),
+               Invitation.expires_at > utcnow())
+        .values(mail_token_hash=token_hash(token)).execution_options(synchronize_session=False)
+    ).rowcount
+    return token if minted == 1 else None
 
 
 def find_invitation(token: str) -> Invitation | None:
     """A usable invitation, or None (unknown, used or expired all look the same)."""
+    hashed = token_hash(token)
     inv = db.session.execute(
-        select(Invitation).where(Invitation.token_hash == token_hash(token))
+        select(Invitation).where(or_(Invitation.token_hash == hashed,
+                                     Invitation.mail_token_hash == hashed))
     ).scalar_one_or_none()
     if inv is None or inv.used_at is not None or inv.expires_at < utcnow():
         return None
@@ -326,6 +351,10 @@ def accept_invitation(token: str, *, password: str, confirm: str) -> User:
     check_new_password(password, confirm, email=inv.user.email)
     _set_password(inv.user, password, must_change=False)
     inv.used_at = utcnow()
+    # Any other open link for this user (an earlier invitation or reset) is spent too.
+    db.session.execute(
+        update(Invitation).where(Invitation.user_id == inv.user_id, Invitation.used_at.is_(None))
+        .values(used_at=inv.used_at).execution_options(synchronize_session=False))
     audit.record("user.invitation_accept", object_type="user", object_id=inv.user_id,
                  actor_user_id=inv.user_id, actor_agency_id=inv.user.agency_id)
     return inv.user

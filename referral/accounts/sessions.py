@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from flask import current_app, g, has_app_context
+from flask import current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
@@ -26,9 +26,19 @@ def token_hash(token: str) -> str:
 
 
 def start_session(user: User) -> str:
-    """Create a session row and return the token for the cookie."""
+    """Create a session row and return the token for the cookie.
+
+    In a request, the row also keeps the device (a short label, not the user agent) and the
+    client address, for the user's sessions page (referral/accounts/devices.py)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(token_hash=token_hash(token), user_id=user.id))
+    device = address = ""
+    if has_request_context():
+        from referral.accounts.devices import device_label
+
+        device = device_label(request.headers.get("User-Agent", ""))
+        address = (request.remote_addr or "")[:45]
+    db.session.add(UserSession(token_hash=token_hash(token), user_id=user.id, device=device,
+                               client_address=address))
     db.session.flush()
     return token
 

@@ -1,4 +1,10 @@
-"""Login throttling per identifier, so that a known and an unknown e-mail answer the same way."""
+"""Login throttling per identifier, so that a known and an unknown e-mail answer the same way.
+
+The login counts failures per (account, client address): after LOGIN_MAX_FAILURES that pair is
+locked, so whoever guesses from one place cannot lock the account's owner out from another
+(the account as a whole is only slowed, by the rate limits in ``ratelimit``). Without an
+address the identifier is the account alone. A password reset lifts every lock on the account.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import hashlib
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from referral.accounts.models import LoginThrottle
@@ -14,29 +20,31 @@ from referral.extensions import db
 from referral.models_base import utcnow
 
 
-def identifier_hash(email: str) -> str:
-    return hashlib.sha256(normalise_email(email).encode()).hexdigest()
+def identifier_hash(email: str, address: str | None = None) -> str:
+    key = normalise_email(email) if address is None else f"{normalise_email(email)}\n{address}"
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def _row(email: str) -> LoginThrottle | None:
+def _row(email: str, address: str | None = None) -> LoginThrottle | None:
     return db.session.execute(
-        select(LoginThrottle).where(LoginThrottle.identifier_hash == identifier_hash(email))
+        select(LoginThrottle)
+        .where(LoginThrottle.identifier_hash == identifier_hash(email, address))
         .execution_options(populate_existing=True)  # counters change by UPDATE statements
     ).scalar_one_or_none()
 
 
-def locked_until(email: str) -> datetime | None:
-    row = _row(email)
+def locked_until(email: str, address: str | None = None) -> datetime | None:
+    row = _row(email, address)
     if row and row.locked_until and row.locked_until > utcnow():
         return row.locked_until
     return None
 
 
-def register_failure(email: str) -> bool:
+def register_failure(email: str, address: str | None = None) -> bool:
     """Count a failure; True when this failure locks the identifier.
 
     Atomic UPDATEs, so that parallel guesses cannot slip past the limit (lost updates) and a
@@ -44,8 +52,8 @@ def register_failure(email: str) -> bool:
     """
     cfg = current_app.config
     now = utcnow()
-    key = identifier_hash(email)
-    _ensure_row(key, now)
+    key = identifier_hash(email, address)
+    _ensure_row(key, now, identifier_hash(email))
     this = LoginThrottle.identifier_hash == key
     db.session.execute(
         update(LoginThrottle)
@@ -68,7 +76,7 @@ def register_failure(email: str) -> bool:
     return locks
 
 
-def _ensure_row(key: str, now: datetime) -> None:
+def _ensure_row(key: str, now: datetime, account: str) -> None:
     exists = db.session.execute(
         select(LoginThrottle.identifier_hash).where(LoginThrottle.identifier_hash == key)
     ).first()
@@ -76,13 +84,24 @@ def _ensure_row(key: str, now: datetime) -> None:
         return
     try:
         with db.session.begin_nested():
-            db.session.add(LoginThrottle(identifier_hash=key, failures=0, window_started_at=now))
+            db.session.add(LoginThrottle(identifier_hash=key, account_hash=account, failures=0,
+                                         window_started_at=now))
     except IntegrityError:
         pass  # a parallel attempt created it first
 
 
-def clear_failures(email: str) -> None:
-    row = _row(email)
+def clear_failures(email: str, address: str | None = None) -> None:
+    row = _row(email, address)
     if row is not None:
         db.session.delete(row)
         db.session.flush()
+
+
+def unlock_account(email: str) -> int:
+    """Lift every lock and count on the account, from any address (a password reset)."""
+    account = identifier_hash(email)
+    result = db.session.execute(
+        delete(LoginThrottle)
+        .where(or_(LoginThrottle.account_hash == account, LoginThrottle.identifier_hash == account))
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0

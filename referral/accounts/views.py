@@ -7,20 +7,24 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from referral.accounts import service
+from referral.accounts import second_factor_views, service
 from referral.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, SetPasswordForm
+from referral.accounts.ratelimit import client_address, login_limits, refused_login
 from referral.accounts.sessions import end_session, start_session
 from referral.audit import service as audit
 from referral.errors import DomainError
 from referral.extensions import db
+from referral.help.first_login import next_after_login
 from referral.web.database import reading_only
 from referral.web.forms import attach_error
 from referral.web.redirects import safe_next
 
 bp = Blueprint("accounts", __name__)
+bp.register_blueprint(second_factor_views.bp)  # endpoints accounts.factors.*
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -33,11 +37,16 @@ def login() -> str | Response:
             checked = service.check_password(form.email.data, form.password.data)
             db.session.rollback()
         try:
-            user = service.authenticate(form.email.data, form.password.data, checked=checked)
+            user = service.authenticate(form.email.data, form.password.data, checked=checked,
+                                        address=client_address())
         except service.LoginRefused as refused:
             db.session.commit()  # keep the failure count and the audit row
             form.password.data = ""
-            return render_template("accounts/login.html", form=form, error=refused.message), 401
+            return refused_login(render_template("accounts/login.html", form=form,
+                                                 error=refused.message), refused.locked_until)
+        if second_factor_views.needs_second_step(user):
+            db.session.commit()  # the password's audit row; the login completes after the factor
+            return second_factor_views.begin_second_step(user, form.next.data)
         locale = session.get("locale")
         session.clear()  # rotate: nothing from the anonymous session survives login
         if locale:
@@ -48,7 +57,7 @@ def login() -> str | Response:
         db.session.commit()
         if user.must_change_password:
             return redirect(url_for("accounts.change_password"))
-        return redirect(safe_next(form.next.data) or url_for("home.index"))
+        return redirect(next_after_login(user, safe_next(form.next.data) or url_for("home.index")))
     return render_template("accounts/login.html", form=form, error=None)
 
 
@@ -86,7 +95,7 @@ def change_password() -> str | Response:
         else:
             db.session.commit()
             flash(_("Your password has been changed. Other sessions were logged out."), "success")
-            return redirect(url_for("home.index"))
+            return redirect(next_after_login(current_user, url_for("home.index")))
     return render_template("accounts/change_password.html", form=form,
                            forced=current_user.must_change_password)
 
@@ -111,3 +120,7 @@ def accept_invitation(token: str) -> str | Response:
     return render_template("accounts/set_password.html", form=form,
                            email=invitation.user.email, confirm_form=ConfirmForm())
 
+
+
+# Password reset and the sessions page: routes on ``bp`` in a module of their own.
+from referral.accounts import self_service  # noqa: E402, F401

@@ -18,6 +18,7 @@ from referral.audit import service as audit
 from referral.errors import DomainError, StaleEdit
 from referral.extensions import db
 from referral.web.forms import attach_error
+from referral.web.labels import region_name
 
 bp = Blueprint("agencies", __name__, url_prefix="/admin/agencies")
 
@@ -26,7 +27,7 @@ def _fill(form: AgencyForm) -> None:
     form.type.choices = [(t.value, str(AGENCY_TYPE_LABELS[t])) for t in AgencyType]
     form.region_code.choices = [(r.code, r.name) for r in service.list_regions()]
     form.district_id.choices = [("", "—")] + [
-        (d.id, f"{d.region_code} · {d.name}") for d in service.list_districts()
+        (d.id, f"{region_name(d.region_code)} · {d.name}") for d in service.list_districts()
     ]
     form.services.choices = [(code, str(label)) for code, label in SERVICES.items()]
 

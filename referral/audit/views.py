@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
 
 from referral.access.permissions import Permission, require
-from referral.audit import service
+from referral.audit import labels, service
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 PAGE = 50
@@ -44,5 +44,19 @@ def index() -> str:
     older_url = None
     if more and events:
         older_url = url_for("audit.index", **{**args.to_dict(), "before": events[-1].id})
-    return render_template("audit/index.html", events=events, args=args, more=more,
-                           older_url=older_url)
+    return render_template(
+        "audit/index.html", events=events, args=args, more=more, older_url=older_url,
+        action_label=labels.action_label, object_label=labels.object_label,
+        outcome_label=labels.outcome_label,
+        action_choices=_choices(labels.ACTION_LABELS, args.get("action")),
+        object_choices=_choices(labels.OBJECT_LABELS, args.get("object_type")))
+
+
+def _choices(table: dict[str, object], current: str | None) -> list[tuple[str, str]]:
+    """The filter's options by label; a code typed into the URL that has no label stays
+    selectable, so the filter never silently drops it."""
+    options = sorted(((code, str(label)) for code, label in table.items()),
+                     key=lambda pair: pair[1].casefold())
+    if current and current not in table:
+        options.append((current, labels.action_label(current)))
+    return options

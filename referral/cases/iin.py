@@ -100,6 +100,20 @@ def kazakhstan_today() -> date:
     return datetime.now(ZoneInfo(_KAZAKHSTAN)).date()
 
 
+# What people type between groups of digits ("900115 399904", "900115-399904"); anything else
+# is left for ``parse_iin`` to name as a mistake.
+_SEPARATORS = str.maketrans("", "", " \t\n\r\u00a0\u202f-.")
+
+
+def normalise_iin(value: str | None) -> str:
+    """The IIN as stored and compared: the typed value without spaces, hyphens or dots.
+
+    A valid IIN is then exactly 12 ASCII digits, so one person's number is one string
+    whichever way it was typed (the unique index on ``people.iin`` relies on it).
+    """
+    return (value or "").translate(_SEPARATORS)
+
+
 def parse_iin(value: str, *, today: date | None = None) -> IINInfo:
     """Return what the IIN says (birth date, sex), or raise IINError naming the mistake.
 

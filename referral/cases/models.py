@@ -193,6 +193,10 @@ class Person(db.Model):
 
     __tablename__ = "people"
     __scoped__ = True
+    # One person per IIN (migration 0024); the service stores it normalised (digits only).
+    __table_args__ = (Index("uq_people_iin", "iin", unique=True,
+                            postgresql_where=text("iin IS NOT NULL"),
+                            sqlite_where=text("iin IS NOT NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     surname: Mapped[str] = mapped_column(String(120))
@@ -202,7 +206,7 @@ class Person(db.Model):
     sex: Mapped[str | None] = mapped_column(String(8))
     birth_date: Mapped[date | None] = mapped_column(Date, index=True)
     birth_year_estimate: Mapped[int | None] = mapped_column(Integer)
-    iin: Mapped[str | None] = mapped_column(String(12), index=True)
+    iin: Mapped[str | None] = mapped_column(String(12))
     created_by_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)

@@ -1,41 +1,47 @@
 """People in cases: registering them (with the duplicate check), safe contact, search.
 
-The duplicate check looks across every case under an explicit system actor, and tells the user
-about a match in a case they may not see only the owning agency's name.
+An IIN names one person: an exact IIN match is never saved as a second person (the unique index
+on ``people.iin`` holds that against two saves at once too); only a near match by name and date
+of birth may be, once the user says it is someone else. See duplicates.py for what the user
+learns of a match.
 """
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from referral.access.permissions import Permission, role_can
-from referral.access.scope import Actor, acting_as, system_actor
-from referral.agencies.models import Agency
+from referral.access.scope import Actor, acting_as
 from referral.audit import service as audit
+from referral.cases import duplicates as dup
 from referral.cases import service as cases
-from referral.cases.iin import IINError, validate_iin
+from referral.cases.duplicates import (  # noqa: F401 - the people API callers know
+    DuplicateReport,
+    find_duplicates,
+    matching_people,
+)
+from referral.cases.duplicates import role_category as _category
+from referral.cases.iin import IINError, normalise_iin, validate_iin
 from referral.cases.models import (
     RELATIONSHIP_LABELS,
     Case,
-    CaseMember,
     CaseParticipant,
     ParticipantRole,
     Person,
     SafeContact,
 )
 from referral.cases.names import key_matches, name_key, name_words
-from referral.cases.scope import visible_case_ids, visible_categories
+from referral.cases.scope import visible_categories
 from referral.cases.service import scoped
 from referral.errors import DomainError, NotVisible
 from referral.extensions import db
 
 CHECKED_ROLES = (ParticipantRole.SURVIVOR, ParticipantRole.ALLEGED_OFFENDER)
-NAME_SIMILARITY = 0.85
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,10 @@ class PersonInput:
     approx_age: int | None = None
     iin: str = ""
 
+    def __post_init__(self) -> None:
+        # Compared and stored as typed without separators: one person, one string.
+        object.__setattr__(self, "iin", normalise_iin(self.iin))
+
 
 @dataclass(frozen=True)
 class ParticipantInput:
@@ -58,17 +68,6 @@ class ParticipantInput:
     disability_note: str = ""
     is_pregnant: bool = False
     note: str = ""
-
-
-@dataclass
-class DuplicateReport:
-    """What the user may learn about matches: visible people, and agencies for the rest."""
-
-    visible: list[Person] = field(default_factory=list)
-    hidden_agencies: list[Agency] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.visible or self.hidden_agencies)
 
 
 def check_person(data: PersonInput) -> None:
@@ -89,74 +88,6 @@ def check_person(data: PersonInput) -> None:
                          today=cases.local_today())
         except IINError as err:
             raise DomainError(err.message, field="iin") from None
-
-
-def _similar(a: str, b: str) -> bool:
-    return a == b or difflib.SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY
-
-
-def matching_people(data: PersonInput) -> list[Person]:
-    """People matching by exact IIN, or by a close name and the same date of birth."""
-    clauses = []
-    if data.iin:
-        clauses.append(Person.iin == data.iin)
-    if data.birth_date:
-        clauses.append(Person.birth_date == data.birth_date)
-    if not clauses:
-        return []
-    rows = db.session.execute(select(Person).where(or_(*clauses))).scalars().all()
-    key = name_key(data.surname, data.given_name)
-    found = []
-    for person in rows:
-        same_iin = bool(data.iin) and person.iin == data.iin
-        close = person.birth_date == data.birth_date and _similar(
-            key, name_key(person.surname, person.given_name))
-        if same_iin or close:
-            found.append(person)
-    return found
-
-
-@scoped
-def find_duplicates(actor: Actor, data: PersonInput, *, case_id: int | None = None
-                    ) -> DuplicateReport:
-    """Matches the actor may see, and the names of agencies that hold the others.
-
-    Runs as a system actor because it must look beyond the actor's scope; it reveals only an
-    agency name, never a case, and ignores restricted cases the actor is not named on.
-    """
-    report = DuplicateReport()
-    with acting_as(system_actor("duplicate check")):
-        matches = matching_people(data)
-        if not matches:
-            return report
-        ids = [p.id for p in matches]
-        rows = db.session.execute(
-            select(CaseParticipant.person_id, CaseParticipant.role, Case)
-            .join(Case, Case.id == CaseParticipant.case_id)
-            .where(CaseParticipant.person_id.in_(ids))
-        ).all()
-        named = set(db.session.execute(
-            select(CaseMember.case_id).where(CaseMember.user_id == actor.user_id)).scalars())
-    with acting_as(actor):
-        visible_cases = set(db.session.execute(visible_case_ids(actor)).scalars())
-    visible_people: set[int] = set()
-    hidden_agency_ids: set[int] = set()
-    for person_id, role, match in rows:
-        if match.id == case_id:
-            continue
-        if match.id in visible_cases and _category(role) in visible_categories(actor, match):
-            visible_people.add(person_id)
-        elif not match.restricted or match.id in named:
-            hidden_agency_ids.add(match.owner_agency_id)
-    report.visible = [p for p in matches if p.id in visible_people]
-    if hidden_agency_ids:
-        report.hidden_agencies = list(db.session.execute(
-            select(Agency).where(Agency.id.in_(hidden_agency_ids)).order_by(Agency.name)
-        ).scalars())
-    audit.record("person.duplicate_check", object_type="case", object_id=case_id,
-                 details={"visible": len(report.visible),
-                          "hidden_agencies": sorted(hidden_agency_ids)})
-    return report
 
 
 def _check_participant(data: ParticipantInput) -> None:
@@ -202,11 +133,22 @@ def add_participant(actor: Actor, case_id: int, person: PersonInput, part: Parti
         subject = found
     else:
         check_person(person)
+        holder = dup.iin_holder(person.iin)
+        if holder is not None:  # whatever the role, and even when "a different person" was chosen
+            return dup.same_iin_outcome(actor, holder, case.id)
         if part.role in CHECKED_ROLES and not confirmed_new:
             report = find_duplicates(actor, person, case_id=case.id)
             if report:
                 return report
-        subject = _new_person(actor, person)
+        try:
+            with db.session.begin_nested():
+                subject = _new_person(actor, person)
+        except IntegrityError as err:
+            # Saved at the same moment by someone else: the same outcome as if it had been first.
+            holder = dup.iin_holder(person.iin) if dup.is_iin_clash(err) else None
+            if holder is None:
+                raise
+            return dup.same_iin_outcome(actor, holder, case.id)
     with acting_as(actor):
         already = db.session.execute(select(CaseParticipant.id).where(
             CaseParticipant.case_id == case.id, CaseParticipant.person_id == subject.id)
@@ -229,10 +171,6 @@ def add_participant(actor: Actor, case_id: int, person: PersonInput, part: Parti
     return participant
 
 
-def _category(role: str) -> str:
-    return "children" if role == ParticipantRole.CHILD else "identity_contact"
-
-
 @scoped
 def update_participant(actor: Actor, participant_id: int, person: PersonInput,
                        part: ParticipantInput, *, expected_version: int) -> CaseParticipant:
@@ -242,6 +180,8 @@ def update_participant(actor: Actor, participant_id: int, person: PersonInput,
     _check_participant(part)
     check_person(person)
     subject = participant.person
+    if dup.iin_holder(person.iin, other_than=subject.id) is not None:
+        raise DomainError(dup.iin_taken_message(), field="iin")
     subject.surname, subject.given_name = person.surname.strip(), person.given_name.strip()
     subject.patronymic = person.patronymic.strip()
     subject.sex, subject.birth_date, subject.iin = person.sex or None, person.birth_date, (
@@ -252,7 +192,13 @@ def update_participant(actor: Actor, participant_id: int, person: PersonInput,
     for name in ("role", "phone", "has_disability", "disability_note", "is_pregnant", "note"):
         setattr(participant, name, getattr(part, name))
     participant.relationship_to_offender = part.relationship_to_offender or None
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as err:
+        # Another person got this IIN at the same moment; the action's rollback undoes the rest.
+        if dup.is_iin_clash(err):
+            raise DomainError(dup.iin_taken_message(), field="iin") from None
+        raise
     audit.record("participant.update", object_type="participant", object_id=participant.id,
                  details={"case_id": participant.case_id})
     cases.add_timeline_entry(actor, participant.case_id, "participant.updated",
@@ -323,8 +269,11 @@ def search_cases(actor: Actor, term: str, *, limit: int = 50) -> list[SearchHit]
     if not role_can(actor.role, Permission.CASE_READ):
         return []
     term = (term or "").strip()
+    digits = normalise_iin(term)
     kind = "reference" if term.upper().startswith("KZ-") else (
-        "iin" if term.isdigit() and len(term) == 12 else "name")
+        "iin" if digits.isascii() and digits.isdigit() and len(digits) == 12 else "name")
+    if kind == "iin":
+        term = digits
     hits: list[SearchHit] = []
     with acting_as(actor):
         if kind == "reference":

@@ -27,6 +27,7 @@ from referral.access.scope import (
     register_scope,
 )
 from referral.accounts.sessions import forget_session_value, register_session_column
+from referral.audit.models import AuditEvent
 from referral.cases.models import (
     AccessRequest,
     Case,
@@ -42,8 +43,12 @@ from referral.cases.models import (
     SafeContact,
     TimelineEntry,
 )
+from referral.web.memo import TransactionMemo
 
 SharingSource = Callable[[Actor], Select[tuple[int]]]
+# Any write but an audit row may share a case, end a share or name someone: forget the answers.
+_read_only_memo = TransactionMemo("cases_read_only_reach",
+                                  lambda obj: not isinstance(obj, AuditEvent))
 _cases = Case.__table__
 _SHARING: list[SharingSource] = []
 
@@ -53,6 +58,17 @@ def register_case_sharing(source: SharingSource) -> SharingSource:
     _SHARING.append(source)
     clear_rule_cache()
     return source
+
+
+# Sources that let the actor read a case and never change it (emergency access): the case rule
+# shows their cases like any shared case; ``read_only_reach`` tells writes apart.
+_READ_ONLY_SHARING: list[SharingSource] = []
+
+
+def register_read_only_sharing(source: SharingSource) -> SharingSource:
+    """Add a source of case ids the actor may read but not change (emergency access)."""
+    _READ_ONLY_SHARING.append(source)
+    return register_case_sharing(source)
 
 
 def sealed_case_ids() -> Select[tuple[int]]:
@@ -169,8 +185,15 @@ CategorySource = Callable[[Actor, int], set[str]]
 _CATEGORY_SOURCES: list[CategorySource] = []
 
 
-def register_category_source(source: CategorySource) -> CategorySource:
+_READ_ONLY_CATEGORY_SOURCES: list[CategorySource] = []
+
+
+def register_category_source(source: CategorySource, *, read_only: bool = False
+                             ) -> CategorySource:
+    """``read_only``: the categories it gives are read, never written (emergency access)."""
     _CATEGORY_SOURCES.append(source)
+    if read_only:
+        _READ_ONLY_CATEGORY_SOURCES.append(source)
     return source
 
 
@@ -194,16 +217,40 @@ def reads_every_category_sql(actor: Actor) -> ColumnElement[bool]:
     return or_(*branches) if branches else false()
 
 
-def visible_categories(actor: Actor, case: Case) -> frozenset[str]:
-    """The data categories of a (visible) case that ``actor`` may read."""
+def visible_categories(actor: Actor, case: Case, *, writing: bool = False) -> frozenset[str]:
+    """The data categories of a (visible) case that ``actor`` may read (``writing``: those
+    given by sources that allow changes, for deciding what the actor may add)."""
     full = frozenset(DATA_CATEGORIES)
     if reads_every_category(actor, case):
         return full
     found: set[str] = set()
     with acting_as(actor):
         for source in _CATEGORY_SOURCES:
+            if writing and source in _READ_ONLY_CATEGORY_SOURCES:
+                continue
             found |= source(actor, case.id)
     return frozenset(found) & full
+
+
+def read_only_reach(actor: Actor, case: Case) -> bool:
+    """True when the actor sees ``case`` only through a read-only source (emergency access):
+    not its owner, coordinator or a named user, and no writable source shares it. Asked once
+    per transaction and case (the case page asks for each of its buttons)."""
+    if (not _READ_ONLY_SHARING or actor.user_id is None or actor.is_system
+            or reads_every_category(actor, case)):
+        return False
+    return bool(_read_only_memo.get_or_compute((actor, case.id),
+                                               lambda: _only_read_only(actor, case.id)))
+
+
+def _only_read_only(actor: Actor, case_id: int) -> bool:
+    from referral.extensions import db
+
+    others = [_named_ids(actor)] + [source(actor) for source in _SHARING
+                                     if source not in _READ_ONLY_SHARING]
+    probes = [ids.where(ids.selected_columns[0] == case_id).exists() for ids in others]
+    with acting_as(actor):
+        return not db.session.execute(select(or_(*probes))).scalar()
 
 
 def visible_case_ids(actor: Actor) -> Select[tuple[int]]:
@@ -322,3 +369,7 @@ def _granted_categories(actor: Actor, case_id: int) -> set[str]:
             _requests.c.case_id == case_id, _requests.c.status == "granted")
     ).scalars()
     return {c for row in rows for c in row.split(",") if c}
+
+
+# Emergency access registers its read-only sharing and category sources (a module of its own).
+from referral.cases import emergency_scope  # noqa: E402,F401

@@ -39,11 +39,12 @@ from referral.cases.models import (
 )
 from referral.cases.scope import (
     DATA_CATEGORIES,
+    read_only_reach,
     reads_every_category,
     reads_every_category_sql,
     visible_categories,
 )
-from referral.errors import DomainError, IllegalTransition, NotVisible, StaleEdit
+from referral.errors import DomainError, IllegalTransition, NotVisible, ReadOnlyAccess, StaleEdit
 from referral.events.service import emit
 from referral.extensions import db
 from referral.models_base import utcnow
@@ -114,6 +115,10 @@ def _checked(actor: Actor, case_id: int, case: Case | None) -> Case:
     for the rest of the transaction (``load_case``)."""
     if case is None or not role_can(actor.role, Permission.CASE_READ):
         raise NotVisible("case", case_id)
+    if read_only_reach(actor, case):  # every read through emergency access is audited as such
+        from referral.cases.emergency import record_emergency_read
+
+        record_emergency_read(actor, case)
     _loaded_cases.entries()[(actor, case_id)] = case
     return case
 
@@ -167,16 +172,29 @@ def can_contribute(actor: Actor, case: Case, category: str | None = None) -> boo
         return False
     if is_owner(actor, case):
         return True
+    if read_only_reach(actor, case):
+        return False
     if category == "notes":
         return True
-    return category is not None and category in visible_categories(actor, case)
+    return category is not None and category in visible_categories(actor, case, writing=True)
+
+
+def refuse_read_only(actor: Actor, case: Case) -> None:
+    """ReadOnlyAccess when the actor reads ``case`` through emergency access only (for services
+    of other domains that change something from a case, e.g. sending a referral)."""
+    if read_only_reach(actor, case):
+        raise ReadOnlyAccess(_("You opened this case with emergency access: you may read it, "
+                               "not change it. Ask the agency that leads the case."),
+                             case_id=case.id)
 
 
 @scoped
 def writable_case(actor: Actor, case_id: int, category: str | None = None) -> Case:
-    """The case for a change by ``actor``; NotVisible when they may not make it."""
+    """The case for a change by ``actor``; NotVisible when they may not make it, ReadOnlyAccess
+    (a clear message) when they read it through emergency access."""
     case = load_case(actor, case_id)
     if not can_contribute(actor, case, category):
+        refuse_read_only(actor, case)
         raise NotVisible("case", case_id)
     return case
 

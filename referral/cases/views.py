@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from referral.access.permissions import Permission, require, role_can
 from referral.access.scope import current_actor
+from referral.agencies import pickers
 from referral.agencies import service as agencies
 from referral.cases import access_requests, incidents, measures, notes, people, risk
 from referral.cases import service as cases
@@ -28,6 +29,7 @@ from referral.cases.forms import (
     SearchForm,
     StatusForm,
 )
+from referral.cases.iin import normalise_iin
 from referral.cases.models import (
     CASE_STATUS_LABELS,
     PARTICIPANT_ROLE_LABELS,
@@ -158,7 +160,11 @@ def index() -> str:
     return render_and_commit(
         "cases/index.html", page=page, filters=filters, args=args, search_form=SearchForm(),
         regions=agencies.list_regions(), districts=agencies.list_districts(region_codes=near),
-        agencies=agencies.agency_choices(near, keep_id=filters.agency_id),
+        # Grouped by region (agencies.pickers): the chosen region's, else the user's own.
+        agency_picker=pickers.agency_picker(
+            actor, show=pickers.ALL if filters.region else "", active_only=False,
+            within=[filters.region] if filters.region else None, keep_id=filters.agency_id,
+            with_district=False),
         status_labels=CASE_STATUS_LABELS,
         risk_labels=RISK_LEVEL_LABELS, can_create=role_can(actor.role, Permission.CASE_CREATE))
 
@@ -402,7 +408,8 @@ def add_person(case_id: int) -> str | Response:
             report = result
     access_form = AccessRequestForm(formdata=None)
     return render_and_commit("cases/person_form.html", form=form, case=case, report=report,
-                           access_form=access_form, participant=None)
+                           access_form=access_form, participant=None,
+                           access_iin=normalise_iin(form.iin.data))
 
 
 @bp.route("/people/<int:participant_id>/edit", methods=["GET", "POST"])
@@ -539,7 +546,8 @@ def decide_access(request_id: int) -> Response:
 
 # --- incidents, risk, measures, notes: see views_work.py -----------------------------------------
 
-from referral.cases import views_work  # noqa: E402,F401  (registers the remaining routes on bp)
+# Register the remaining routes on bp: work on a case, and emergency (break-the-glass) access.
+from referral.cases import views_emergency, views_work  # noqa: E402,F401
 
 
 def _case_referrals(actor: Any, case_id: int) -> list[Any]:

@@ -95,6 +95,13 @@ class EscalateForm(FlaskForm):
                          validators=[Optional(), Length(max=1000)])
 
 
+class RowActionForm(FlaskForm):
+    """A row action of the overdue review: the confirm button, an optional note."""
+
+    confirm = HiddenField()
+    text = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
+
+
 class ConferenceForm(FlaskForm):
     region_code = SelectField(_l("Region"), validators=[DataRequired(REQUIRED)])
     scheduled_at = DateTimeLocalField(_l("Date and time"), format="%Y-%m-%dT%H:%M",

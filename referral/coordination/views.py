@@ -17,7 +17,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from referral.access.permissions import Permission, require
 from referral.access.scope import Actor, current_actor
-from referral.agencies.models import Agency, AgencyService, District, Region
+from referral.agencies import pickers
+from referral.agencies.models import District, Region
 from referral.agencies.services import SERVICES
 from referral.coordination import (
     charts,
@@ -26,6 +27,7 @@ from referral.coordination import (
     notify,  # noqa: F401 - registers notification kinds
     performance,
     review,
+    review_actions,
     stats,
 )
 from referral.coordination import conferences as conference_service
@@ -39,6 +41,7 @@ from referral.referrals import codes
 from referral.referrals import service as referral_service
 from referral.web.forms import attach_error
 from referral.web.nav import add_nav
+from referral.web.templating import format_local_datetime
 from referral.web.transaction import run_action
 
 add_nav("coordination.review", _l("Overdue review"), Permission.REFERRAL_COORDINATE, 10)
@@ -55,12 +58,12 @@ def _regions(actor: Actor) -> list[Region]:
         Region.code.in_(sorted(actor.region_ids))).order_by(Region.name_en)).scalars())
 
 
-def _region_agencies(actor: Actor) -> list[tuple[int, str]]:
-    """(id, name) of the agencies of the coordinator's regions, for the filters: a hundred or
-    more, of which only these two columns are shown."""
-    return [tuple(row) for row in db.session.execute(
-        select(Agency.id, Agency.name).where(Agency.region_code.in_(sorted(actor.region_ids)))
-        .order_by(Agency.name))]
+def _region_agencies(actor: Actor) -> list[Any]:
+    """The agencies of the coordinator's regions for the filters, one ``<optgroup>`` per
+    region (agencies.pickers): a hundred or more, in one query of id, name and region."""
+    picker = pickers.agency_picker(actor, show=pickers.ALL, within=sorted(actor.region_ids),
+                                   active_only=False, with_district=False)
+    return picker.choices(blank=None)
 
 
 def _fill_filters(form: Any, actor: Actor) -> None:
@@ -113,6 +116,7 @@ def review_page() -> str:
     return render_template("coordination/review.html", form=form, review=result,
                            titles=SECTION_TITLES, districts=districts, kept=kept,
                            confirm=f.ConfirmForm(), section=section,
+                           periods=referral_service.deadline_labels(),
                            sections=(section,) if section else review.SECTIONS)
 
 
@@ -138,17 +142,14 @@ def _run(form: Any, call: Any, done: str) -> BaseResponse | None:
 
 
 def _receiver_choices(form: f.ReassignForm, referral_id: int) -> None:
-    actor = current_actor()
+    """Agencies offering the referral's service, grouped by region, the coordinator's
+    first; other regions one choice away (agencies.pickers)."""
     referral = referral_service.load_referral(referral_id)
-    offering = db.session.execute(
-        select(Agency).join(AgencyService, AgencyService.agency_id == Agency.id).where(
-            AgencyService.service_code == referral.service_code, Agency.is_active.is_(True),
-            Agency.id != referral.receiver_agency_id)
-        .order_by(Agency.region_code.notin_(sorted(actor.region_ids)), Agency.name)
-    ).scalars()
-    form.receiver_agency_id.choices = [("", "—")] + [
-        (a.id, f"{a.name} · {a.district.name if a.district else a.region.name}")
-        for a in offering]
+    form.picker = pickers.agency_picker(
+        current_actor(), show=pickers.parse_show(request.args.get(pickers.PARAM)),
+        service_code=referral.service_code, exclude_ids=[referral.receiver_agency_id],
+        keep_id=form.receiver_agency_id.data)
+    form.receiver_agency_id.choices = form.picker.choices()
 
 
 @bp.route("/referrals/<int:referral_id>/reassign", methods=["GET", "POST"])
@@ -186,6 +187,45 @@ def escalate(referral_id: int) -> str | BaseResponse:
         _("Referral escalated to the agency's manager."))
     return done or _referral_page(referral_id, form, "escalate",
                                   _("Escalate to the agency's manager"))
+
+
+def _row_action(referral_id: int, call: Any, done: Any) -> BaseResponse:
+    """One confirmed POST from a row of the review: one transaction, a flash naming the
+    result, and back to the review as it was filtered. Outside the coordinator's scope the
+    service's NotVisible answers 404; an unconfirmed POST changes nothing."""
+    referral_service.load_referral(referral_id)  # NotVisible: 404 before anything else
+    form = f.RowActionForm()
+    if not form.validate_on_submit() or form.confirm.data != "1":
+        flash(_("The action was not confirmed. Nothing was changed."), "error")
+    else:
+        try:
+            referral = run_action(lambda: call(current_actor(), referral_id=referral_id,
+                                               text=form.text.data or ""))
+        except DomainError as err:
+            db.session.rollback()
+            flash(err.message, "error")
+        else:
+            flash(done(referral), "success")
+    back = request.referrer if _same_site(request.referrer) else url_for("coordination.review")
+    return redirect(back)
+
+
+@bp.post("/referrals/<int:referral_id>/extend-standard")
+@login_required
+@require(Permission.REFERRAL_COORDINATE)
+def row_extend(referral_id: int) -> BaseResponse:
+    return _row_action(referral_id, review_actions.extend_by_standard_period,
+                       lambda r: _("Referral %(ref)s: new deadline %(when)s.", ref=r.reference,
+                                   when=format_local_datetime(r.deadline_at)))
+
+
+@bp.post("/referrals/<int:referral_id>/escalate-now")
+@login_required
+@require(Permission.REFERRAL_COORDINATE)
+def row_escalate(referral_id: int) -> BaseResponse:
+    return _row_action(referral_id, review_actions.escalate_now,
+                       lambda r: _("Referral %(ref)s escalated to the agency's manager.",
+                                   ref=r.reference))
 
 
 @bp.post("/cases/<int:case_id>/next-conference")

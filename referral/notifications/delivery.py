@@ -76,7 +76,8 @@ def _event_and_target(claimed: Claimed) -> tuple[OutboxEvent, tuple[str, str] | 
             query.add_columns(User.email, User.locale, User.is_active_account,
                               email_turned_off(User.id).label("email_off"))
             .outerjoin(User, User.id == claimed.user_id)).one()
-        if not active or email_off:
+        kind = get_kind(event.kind)
+        if not active or (email_off and not (kind is not None and kind.always_email)):
             return event, None
         return event, (email, locale if locale in languages else default)
     event, email, active, spoken = db.session.execute(
@@ -96,8 +97,11 @@ def prepare_mail(delivery_id: int, claimed: Claimed) -> mailer.Mail | None:
         _set(delivery_id, [], status=DeliveryStatus.SKIPPED)
         return None
     subject: Subject = load_subject(event)
-    return mailer.compose(kind, event, subject, to=target[0], locale=target[1],
+    mail = mailer.compose(kind, event, subject, to=target[0], locale=target[1],
                           mailbox=claimed.agency_id is not None)
+    if mail is None:  # a domain's composer has nothing to send any more (an expired link)
+        _set(delivery_id, [], status=DeliveryStatus.SKIPPED)
+    return mail
 
 
 def mark_sent(delivery_id: int, *, now: datetime) -> None:

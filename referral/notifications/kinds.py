@@ -27,15 +27,21 @@ class Kind:
     email: bool = True
     mailbox: bool = False
     detail: object | None = None  # lazy string formatted with the event's ids and counts
+    # Account mail (a password reset, an invitation): no in-app line, and sent even to a user
+    # who turned notification e-mail off; without it they could not get into the app at all.
+    in_app: bool = True
+    always_email: bool = False
 
 
 _KINDS: dict[str, Kind] = {}
 
 
 def register_kind(name: str, title: object, sentence: object, audiences: tuple[str, ...], *,
-                  email: bool = True, mailbox: bool = False, detail: object | None = None) -> Kind:
+                  email: bool = True, mailbox: bool = False, detail: object | None = None,
+                  in_app: bool = True, always_email: bool = False) -> Kind:
     """Add (or replace) a kind; domains and tests may register their own."""
-    kind = Kind(name, title, sentence, tuple(audiences), email, mailbox, detail)
+    kind = Kind(name, title, sentence, tuple(audiences), email, mailbox, detail, in_app,
+                always_email)
     _KINDS[name] = kind
     return kind
 
@@ -104,6 +110,14 @@ register_kind("referral.consent_recorded", _l("Consent recorded for referral %(r
 register_kind("referral.consent_withdrawn", _l("Consent withdrawn for referral %(reference)s"),
               _l("The survivor withdrew consent to share information for this referral."),
               ("receiver_agency",), mailbox=True)
+# Progress notes (referrals/progress.py): in the app only; the note is read on the page.
+register_kind("referral.progress_note", _l("New progress note on referral %(reference)s"),
+              _l("The receiving agency added a progress note to your referral."),
+              ("sender_agency",), email=False)
+register_kind("referral.sender_note", _l("New note from the sending agency on referral "
+                                         "%(reference)s"),
+              _l("The sending agency added a note to a referral your agency works on."),
+              ("assignee",), email=False)
 
 # --- cases ---------------------------------------------------------------------------------------
 register_kind("case.high_risk", _l("Case %(reference)s assessed as high risk"),

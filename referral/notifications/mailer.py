@@ -11,6 +11,7 @@ import os
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import Header
 from email.message import EmailMessage, Message
@@ -43,9 +44,23 @@ class Mail:
     body: str
 
 
+Composer = Callable[[Kind, OutboxEvent, str, str], "Mail | None"]  # (kind, event, to, locale)
+_COMPOSERS: dict[str, Composer] = {}
+
+
+def register_composer(kind_name: str, composer: Composer) -> None:
+    """Let a domain write the message of its own kind (account mail carries a one-time link
+    whose token is made only now, at send time, so it never sits in the outbox or broker)."""
+    _COMPOSERS[kind_name] = composer
+
+
 def compose(kind: Kind, event: OutboxEvent, subject: Subject, *, to: str, locale: str,
-            mailbox: bool) -> Mail:
-    """What happened, the opaque reference and a link: never a name, IIN, address or phone."""
+            mailbox: bool) -> Mail | None:
+    """What happened, the opaque reference and a link: never a name, IIN, address or phone.
+    None: a registered composer found nothing to send any more."""
+    custom = _COMPOSERS.get(kind.name)
+    if custom is not None:
+        return custom(kind, event, to, locale)
     with force_locale(locale):
         title = title_text(kind, subject.reference)
         why = (_("You receive this message as the shared duty mailbox of your agency.") if mailbox

@@ -68,7 +68,7 @@ def _in_app_rows(planned: list[tuple[OutboxEvent, Kind, Subject, Recipients]]) -
             Notification.event_id.in_([event.id for event, *_ in planned]),
             Notification.channel == Channel.IN_APP)))
     return [in_app_row(event, kind, subject, user_id)
-            for event, kind, subject, recipients in planned
+            for event, kind, subject, recipients in planned if kind.in_app
             for user_id in sorted(recipients.user_ids) if (event.id, user_id) not in existing]
 
 
@@ -93,8 +93,8 @@ def _delivery_rows(planned: list[tuple[OutboxEvent, Kind, Subject, Recipients]])
             Delivery.event_id.in_([event.id for event, *_ in planned]),
             Delivery.channel == Channel.EMAIL)))
     rows, created = [], utcnow()
-    for event, _kind, _subject, recipients in planned:
-        users = recipients.user_ids - disabled
+    for event, kind, _subject, recipients in planned:
+        users = recipients.user_ids - (set() if kind.always_email else disabled)
         wanted = {f"user:{uid}": (uid, None) for uid in users}
         taken = {addresses[uid].lower() for uid in users if addresses.get(uid)}
         for agency_id in recipients.mailbox_agency_ids:

@@ -58,7 +58,7 @@ def fan_out_many(events: Sequence[OutboxEvent]) -> None:
             rows: list[dict] = []
             for event in events:
                 kind = get_kind(event.kind)
-                if kind is None:
+                if kind is None or not kind.in_app:
                     continue
                 subject = subjects[event.id]
                 recipients = resolve(event, kind, subject)

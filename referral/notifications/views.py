@@ -119,7 +119,7 @@ def preferences() -> str | Response:
 @require(Permission.SYSTEM_HEALTH_VIEW)
 def system_health() -> str:
     return render_template("notifications/system.html", report=health.report(),
-                           failed=delivery.failed_deliveries(), form=ButtonForm())
+                           failed=health.failed_rows(), form=ButtonForm())
 
 
 @bp.post("/admin/system/deliveries/<int:delivery_id>/retry")

@@ -1,4 +1,5 @@
-"""Demo referrals: the police refer a demo case to the crisis center (one waiting, one done).
+"""Demo referrals: the police refer a demo case to the crisis center (one waiting, one done),
+and a few that fell between agencies for the overdue review (demo_overdue.py).
 
 Idempotent; skipped quietly when there is no demo case (the cases demo runs first).
 """
@@ -13,7 +14,7 @@ from referral.access.scope import acting_as, system_actor
 from referral.accounts.service import actor_for
 from referral.cases.models import Case
 from referral.extensions import db
-from referral.referrals import service
+from referral.referrals import demo_overdue, progress, service
 from referral.referrals.models import Referral
 
 
@@ -25,6 +26,11 @@ def _demo_case(owner_agency_id: int) -> Case | None:
 
 
 def seed(agencies: dict[str, Any], users: dict[str, Any]) -> None:
+    _seed_first_referrals(agencies, users)
+    demo_overdue.seed(agencies, users)  # after: the check above looks for any referral
+
+
+def _seed_first_referrals(agencies: dict[str, Any], users: dict[str, Any]) -> None:
     police, crisis = agencies.get("almaty_police"), agencies.get("almaty_crisis")
     officer, worker = users.get("police"), users.get("crisis")
     if not (police and crisis and officer and worker):
@@ -51,7 +57,9 @@ def seed(agencies: dict[str, Any], users: dict[str, Any]) -> None:
     receiver = actor_for(worker)
     with acting_as(receiver):
         service.accept_referral(receiver, referral_id=done.id)
-        service.start_progress(receiver, referral_id=done.id)
+        service.start_progress(receiver, referral_id=done.id, text="First session booked.")
+        progress.add_progress_note(receiver, referral_id=done.id,
+                                   text="Third session held; she sleeps better and feels safer.")
         service.complete_referral(receiver, referral_id=done.id, outcome="service_provided",
                                   text="Five counselling sessions held.")
     db.session.flush()

@@ -94,6 +94,7 @@ class AcceptForm(FlaskForm):
                                    validate_choice=False)
     overflow_reason = TextAreaField(_l("Overflow reason (only if no place is free)"),
                                     validators=TEXT)
+    text = TextAreaField(_l("Note (optional)"), validators=TEXT)
 
 
 class ReasonForm(FlaskForm):
@@ -112,6 +113,15 @@ class CompleteForm(FlaskForm):
 
 class NoteForm(FlaskForm):
     text = TextAreaField(_l("Note (optional)"), validators=TEXT)
+
+
+class ProgressNoteForm(FlaskForm):
+    """A progress note on a live referral (referrals/progress.py); optionally correcting one."""
+
+    text = TextAreaField(_l("Progress note"),
+                         validators=[DataRequired(REQUIRED), Length(max=2000)])
+    corrects_id = SelectField(_l("Corrects an earlier note (optional)"), coerce=_int_or_none,
+                              validate_choice=False, validators=[Optional()])
 
 
 class EnteredInErrorForm(FlaskForm):
@@ -166,4 +176,5 @@ def action_forms() -> dict[str, FlaskForm]:
         "withdraw_consent": NoteForm(prefix="consent"), "record_consent": consent,
         "reassign": ReassignForm(prefix="reassign"), "extend": ExtendForm(prefix="extend"),
         "enter_in_error": EnteredInErrorForm(prefix="error"),
+        "progress": ProgressNoteForm(prefix="progress"),
     }

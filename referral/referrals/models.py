@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -202,6 +203,36 @@ class ReferralHistory(db.Model):
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReferralProgressNote(db.Model):
+    """A dated, signed note of how the work on a live referral goes (migration 0023).
+
+    Append-only: never changed or deleted (a listener refuses it); a correction is a new note
+    naming the one it corrects. Scoped (referral.referrals.scope): the receiving agency reads
+    every note, the sending agency its own and, within the survivor's consent, the receiver's.
+    """
+
+    __tablename__ = "referral_progress_notes"
+    __scoped__ = True
+    __table_args__ = (Index("ix_referral_progress_notes_referral", "referral_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    author_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("referral_progress_notes.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    author: Mapped[User] = relationship(foreign_keys=[author_user_id])
+    agency: Mapped[Agency] = relationship(foreign_keys=[agency_id])
+
+
+@event.listens_for(ReferralProgressNote, "before_update")
+@event.listens_for(ReferralProgressNote, "before_delete")
+def _append_only(_mapper: object, _connection: object, note: ReferralProgressNote) -> None:
+    raise ValueError("referral progress notes are append-only: add a correcting note instead")
 
 
 class AgencyCapacity(db.Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select
+from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.permissions import Role
@@ -24,7 +24,12 @@ from referral.cases.scope import (
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.referrals.lifecycle import SHARED_STATES
-from referral.referrals.models import Referral, ReferralConsent, ReferralHistory
+from referral.referrals.models import (
+    Referral,
+    ReferralConsent,
+    ReferralHistory,
+    ReferralProgressNote,
+)
 
 _referrals = Referral.__table__
 _consents = ReferralConsent.__table__
@@ -65,6 +70,38 @@ def consent_visible(actor: Actor) -> ColumnElement[bool]:
 @register_scope(ReferralHistory)
 def history_visible(actor: Actor) -> ColumnElement[bool]:
     return ReferralHistory.referral_id.in_(visible_referral_ids(actor))
+
+
+def consent_in_force_sql(c: Any) -> ColumnElement[bool]:
+    """The referral (columns ``c``) has the survivor's consent in force for the agency that
+    holds it now: given, not withdrawn, not ended (``service.consent_in_force`` as SQL). The
+    database's clock, as rules are built once per actor and kept."""
+    return select(_consents.c.id).where(
+        _consents.c.referral_id == c.id,
+        _consents.c.shared_with_agency_id == c.receiver_agency_id,
+        _consents.c.consented.is_(True),
+        _consents.c.withdrawn_at.is_(None),
+        or_(_consents.c.valid_until.is_(None),
+            _consents.c.valid_until > func.current_timestamp()),
+    ).exists()
+
+
+@register_scope(ReferralProgressNote)
+def progress_note_visible(actor: Actor) -> ColumnElement[bool]:
+    """The receiving agency reads every note of its referrals; the sending agency its own notes,
+    and the receiver's while the survivor's consent for that agency is in force (what the
+    receiver writes comes from the consented data). Nobody else: coordinators and
+    administrators read none (default deny)."""
+    if actor.role not in (Role.OFFICER, Role.AGENCY_MANAGER) or actor.agency_id is None:
+        return false()
+    notes, r = ReferralProgressNote, _referrals.alias("progress_referral")
+    visible = referral_rule(actor, r.c)
+    receiving = select(r.c.id).where(visible, r.c.receiver_agency_id == actor.agency_id)
+    sending = select(r.c.id).where(visible, r.c.sender_agency_id == actor.agency_id)
+    consented = sending.where(consent_in_force_sql(r.c))
+    return or_(notes.referral_id.in_(receiving),
+               and_(notes.agency_id == actor.agency_id, notes.referral_id.in_(sending)),
+               notes.referral_id.in_(consented))
 
 
 @register_case_sharing

@@ -25,7 +25,7 @@ from referral.agencies.services import SERVICES
 from referral.audit import service as audit
 from referral.cases.models import Case, CaseParticipant, RiskLevel
 from referral.cases.scope import DATA_CATEGORIES
-from referral.cases.service import get_case_for
+from referral.cases.service import get_case_for, refuse_read_only
 from referral.errors import DomainError, IllegalTransition, NotVisible
 from referral.extensions import db
 from referral.models_base import utcnow
@@ -134,7 +134,9 @@ def load_case_for_sending(actor: Actor, case_id: int) -> Case:
     """The case a referral is sent from (send form); the read is audited."""
     if not role_can(actor.role, Permission.REFERRAL_SEND):
         raise NotVisible("case", case_id)
-    return get_case_for(actor, case_id)
+    case = get_case_for(actor, case_id)
+    refuse_read_only(actor, case)  # a case opened with emergency access is read-only
+    return case
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,7 @@ def _validate_consent(consent: ConsentInput, now: datetime) -> None:
 
 def _validate_send(actor: Actor, data: ReferralInput, now: datetime) -> tuple[Case, str]:
     case = _case_for_sending(data.case_id)
+    refuse_read_only(actor, case)  # a case opened with emergency access is read-only
     if data.service_code not in SERVICES:
         raise DomainError(_("Choose a service."), field="service_code")
     if data.receiver_agency_id == actor.agency_id:
@@ -384,7 +387,8 @@ def _assignee(referral: Referral, user_id: int) -> int:
 
 @scoped
 def accept_referral(actor: Actor, *, referral_id: int, assignee_user_id: int | None = None,
-                    overflow_reason: str = "", now: datetime | None = None) -> Referral:
+                    overflow_reason: str = "", text: str = "",
+                    now: datetime | None = None) -> Referral:
     """Accept (exactly one acceptance wins); a shelter referral takes a place."""
     now = now or utcnow()
     referral = load_referral(referral_id)
@@ -398,7 +402,8 @@ def accept_referral(actor: Actor, *, referral_id: int, assignee_user_id: int | N
                               "holds_place": place}
     with db.session.begin_nested():
         # Claim the referral first: a second acceptor loses here and learns who won.
-        referral = _apply(actor, referral_id, Action.ACCEPT, values=values, now=now)
+        referral = _apply(actor, referral_id, Action.ACCEPT, values=values, now=now,
+                          note=text.strip())
         if place and capacity.take_place(referral.receiver_agency_id,
                                          overflow_reason=overflow_reason):
             referral.overflow_reason = overflow_reason.strip()
@@ -476,9 +481,10 @@ def fail_referral(actor: Actor, *, referral_id: int, reason_code: str, text: str
 
 
 @scoped
-def start_progress(actor: Actor, *, referral_id: int, now: datetime | None = None) -> Referral:
+def start_progress(actor: Actor, *, referral_id: int, text: str = "",
+                   now: datetime | None = None) -> Referral:
     now = now or utcnow()
-    return _apply(actor, referral_id, Action.START, now=now,
+    return _apply(actor, referral_id, Action.START, now=now, note=text.strip(),
                   values={"last_progress_at": now, "review_at": None})
 
 

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from referral.access.permissions import Permission, require, role_can
 from referral.access.scope import current_actor
 from referral.accounts.models import User
-from referral.agencies import service as agencies
+from referral.agencies import pickers
 from referral.agencies.services import SERVICES
 from referral.audit import service as audit
 from referral.cases import service as cases_service
@@ -83,11 +83,12 @@ def region() -> str:
 
 def _send_form_choices(form: f.SendReferralForm, service_code: str | None, case_id: int) -> None:
     form.fill()
-    agencies_list = directory_service.receiving_agencies(current_actor(), service_code or None)
-    form.receiver_agency_id.choices = [("", "—")] + [
-        (a.id, a.name + (f" · {a.district.name}" if a.district else f" · {a.region.name}"))
-        for a in agencies_list
-    ]
+    # Grouped by region, the user's first; any region one choice away (agencies.pickers).
+    form.picker = pickers.agency_picker(
+        current_actor(), show=pickers.parse_show(request.args.get(pickers.PARAM)),
+        service_code=service_code or None, receiving=True,
+        keep_id=form.receiver_agency_id.data)
+    form.receiver_agency_id.choices = form.picker.choices()
     form.subject_participant_id.choices = [("", _("The survivor / the family"))] + [
         (p.id, f"{p.person.full_name} · {p.role_label}")
         for p in cases_service.list_participants(current_actor(), case_id)]
@@ -181,6 +182,7 @@ def _detail_context(referral_id: int, forms: dict[str, Any] | None = None) -> di
         "opened_by": db.session.get(User, referral.received_by_id)
         if referral.received_by_id else None,
         "capacity": service.capacity_of(referral.receiver_agency_id),
+        **progress_views.page_context(actor, referral, forms["progress"]),
     }
 
 
@@ -223,7 +225,8 @@ def accept(referral_id: int) -> str | Response:
     return _act(referral_id, "accept", lambda form: _actor_call(
         service.accept_referral, referral_id=referral_id,
         assignee_user_id=form.assignee_user_id.data,
-        overflow_reason=form.overflow_reason.data or ""), _("Referral accepted."))
+        overflow_reason=form.overflow_reason.data or "", text=form.text.data or ""),
+        _("Referral accepted."))
 
 
 @bp.post("/referrals/<int:referral_id>/decline")
@@ -258,7 +261,8 @@ def enter_in_error(referral_id: int) -> str | Response:
 @require(Permission.REFERRAL_RESPOND)
 def start(referral_id: int) -> str | Response:
     return _act(referral_id, "start", lambda form: _actor_call(
-        service.start_progress, referral_id=referral_id), _("Work on the referral started."))
+        service.start_progress, referral_id=referral_id, text=form.text.data or ""),
+        _("Work on the referral started."))
 
 
 @bp.post("/referrals/<int:referral_id>/hold")
@@ -381,6 +385,11 @@ def directory() -> str:
     db.session.commit()
     return render_template(
         "referrals/directory.html", directory=found, service_code=service_code,
-        region_code=region_code, district_id=district_id, regions=agencies.list_regions(),
-        districts=agencies.list_districts(region_code), services=SERVICES,
+        region_code=region_code, district_id=district_id, services=SERVICES,
+        # Regions, the user's first, and the districts of the chosen region (else the user's),
+        # grouped by region, in one statement (agencies.pickers).
+        places=pickers.district_picker(actor, region_code=region_code, keep_id=district_id),
     )
+
+
+from referral.referrals import progress_views  # noqa: E402  (its routes are on bp)

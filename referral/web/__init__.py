@@ -10,6 +10,7 @@ from referral.paths import PROJECT_ROOT
 
 def register(app: Flask) -> None:
     from referral.web import database, errors, forms, hooks, i18n, input, nav, security, templating
+    from referral.web.labels import register as register_labels
 
     input.install_converters(app)  # before any rule is added
     forms.install_form_rules()
@@ -27,6 +28,7 @@ def register(app: Flask) -> None:
     i18n.register(app)
     nav.register(app)
     templating.register(app)
+    register_labels(app)
     _register_blueprints(app)
     _register_commands(app)
     _check_scopes()

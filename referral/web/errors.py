@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from referral.audit import service as audit
-from referral.errors import NotVisible
+from referral.errors import NotVisible, ReadOnlyAccess
 from referral.extensions import db
 from referral.web.transaction import view_committed
 
@@ -40,6 +40,16 @@ def register(app: Flask) -> None:
         )
         db.session.commit()
         return render_template("errors/404.html"), 404
+
+    @app.errorhandler(ReadOnlyAccess)
+    def _read_only(exc: ReadOnlyAccess) -> tuple[str, int]:
+        # A change tried through emergency access (read-only): nothing is kept but the refusal.
+        db.session.rollback()
+        audit.record("case.emergency_write", object_type="case", object_id=exc.case_id,
+                     outcome="denied")
+        db.session.commit()
+        return render_template("errors/generic.html", code=403, description=exc.message,
+                               reason=exc.message, **_truth()), 403
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[str, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,9 +33,17 @@ def open_case(actor: Actor, region: str = "KZ-75", **fields: Any) -> Case:
 
 def add_person(actor: Actor, case: Case, person: people.PersonInput, role: str,
                **part: Any) -> CaseParticipant:
-    result = people.add_participant(actor, case.id, person,
-                                    people.ParticipantInput(role=role, **part),
-                                    confirmed_new=True)
+    """Add ``person`` as new; when their IIN is already a person's (one person per IIN), link
+    that person if the actor sees them, else register this one without the IIN."""
+    role_part = people.ParticipantInput(role=role, **part)
+    result = people.add_participant(actor, case.id, person, role_part, confirmed_new=True)
+    if isinstance(result, people.DuplicateReport) and result.same_iin:
+        if result.visible:
+            result = people.add_participant(actor, case.id, person, role_part,
+                                            existing_person_id=result.visible[0].id)
+        else:
+            result = people.add_participant(actor, case.id, replace(person, iin=""), role_part,
+                                            confirmed_new=True)
     assert isinstance(result, CaseParticipant)
     return result
 

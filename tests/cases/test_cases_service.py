@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from referral.access.permissions import Role
 from referral.audit.models import AuditEvent
 from referral.cases import incidents, measures, notes, offences, risk
 from referral.cases import service as cases
@@ -17,7 +18,7 @@ from referral.events.models import OutboxEvent
 from referral.extensions import db
 from tests.cases import factories as f
 from tests.cases.factories import as_system
-from tests.fixtures import actor
+from tests.fixtures import actor, make_user
 
 
 @pytest.fixture
@@ -158,9 +159,24 @@ def test_repeat_is_found_across_cases_of_other_agencies(world, police):
     f.add_person(other, other_case, f.OFFENDER, "alleged_offender")
     incidents.record_incident(other, other_case.id, f.incident_input(
         occurred_at=datetime.now(UTC) - timedelta(days=30)))
-    # Police A cannot see that case; it registers the offender again (same IIN).
+    # Police A cannot see that case, so it may not register the offender again (one person per
+    # IIN): it asks for access, and once granted links the same person into its case.
+    from referral.cases import access_requests, people
+
     case = f.open_case(police)
-    f.add_person(police, case, f.OFFENDER, "alleged_offender")
+    report = people.add_participant(police, case.id, f.OFFENDER,
+                                    people.ParticipantInput(role="alleged_offender"))
+    assert report.same_iin and not report.visible
+    [req] = access_requests.request_access(police, from_case_id=case.id,
+                                           agency_id=world["other_agency"].id,
+                                           person=f.OFFENDER, reason="Same man")
+    other_manager = make_user(world["other_agency"], Role.AGENCY_MANAGER)
+    access_requests.decide_access_request(actor(other_manager), req.id, grant=True)
+    report = people.add_participant(police, case.id, f.OFFENDER,
+                                    people.ParticipantInput(role="alleged_offender"))
+    people.add_participant(police, case.id, f.OFFENDER,
+                           people.ParticipantInput(role="alleged_offender"),
+                           existing_person_id=report.visible[0].id)
     repeat = incidents.record_incident(police, case.id, f.incident_input())
     assert repeat.is_repeat
     assert cases.get_case_for(police, case.id).is_repeat

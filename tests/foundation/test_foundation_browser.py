@@ -14,13 +14,13 @@ from referral.extensions import db
 pytestmark = [pytest.mark.browser, pytest.mark.app_config(WTF_CSRF_ENABLED=True)]
 
 ROLES = [
-    # demo login, name shown, role shown, something only that role's home shows
-    ("police", "Aigerim Nurlanovna", "officer", None),
-    ("crisis", "Saule Maratovna", "officer", None),
-    ("social", "Zhanna Tursynovna", "officer", None),
-    ("police.manager", "Nurlan Bekovich", "agency_manager", "Your team"),
-    ("coordinator", "Aliya Bolatovna", "coordinator", None),
-    ("admin", "System Administrator", "administrator", "Administration"),
+    # demo login, name shown, role shown (its label), something only that role's home shows
+    ("police", "Aigerim Nurlanovna", "Officer / caseworker", None),
+    ("crisis", "Saule Maratovna", "Officer / caseworker", None),
+    ("social", "Zhanna Tursynovna", "Officer / caseworker", None),
+    ("police.manager", "Nurlan Bekovich", "Agency manager", "Your team"),
+    ("coordinator", "Aliya Bolatovna", "Coordinator", None),
+    ("admin", "System Administrator", "Administrator", "Administration"),
 ]
 
 
@@ -47,7 +47,7 @@ def test_each_demo_role_logs_in_and_sees_its_home(demo, page, local, name, role,
     assert page.get_by_test_id("role").inner_text() == role
     if marker:
         expect(page.get_by_role("heading", name=marker)).to_be_visible()
-    if role != "administrator":
+    if role != "Administrator":
         assert page.get_by_role("link", name="Audit log").count() == 0
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 def test_wrong_password_shows_a_clear_message(demo, page):

@@ -32,7 +32,9 @@ from referral.referrals.models import Referral
 from tests.fixtures import fresh, login
 from tests.notifications.factories import add_survivor, free_port, make_case, wait_for
 
-PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "p" * 40}
+# Production as deployed, but with second factors optional: this file is about the mailbox, and
+# tests/accounts covers the enrolment that production requires.
+PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "p" * 40, "SECOND_FACTOR_ROLES": "none"}
 
 
 def _listening(port: int) -> bool:

@@ -11,4 +11,4 @@ def _referral(w: dict[str, Any], r: dict[str, Any]) -> Target:
     return Target({"referral_id": r["referral"].id}, insider=None)
 
 
-TARGETS = {"referrals.enter_in_error": _referral}
+TARGETS = {"referrals.enter_in_error": _referral, "referrals.add_progress_note": _referral}

@@ -1,0 +1,1 @@
+"""Help: a short guide per role, the emergency numbers, and the guide shown once at first login."""

@@ -1,0 +1,399 @@
+"""Every setting the environment may give, with its type: parsed and checked at start-up.
+
+``REFERRAL_LOGIN_FAILURE_WINDOW=900`` once loaded as the integer 900 where a timedelta was
+expected (Flask's ``from_prefixed_env`` reads JSON), and a mistyped name was silently ignored.
+Here each setting has one line: its config key, its type (which parses the text and checks a
+value given in Python), and the variable that sets it (``REFERRAL_<KEY>`` unless named). A bad
+value, or a ``REFERRAL_`` variable that is no setting, stops the app with a message naming the
+variable. Defaults stay where they were (referral/config.py, a module's DEFAULTS); ``default``
+is only for a setting nothing else defaults.
+
+Adding a setting: one line in SETTINGS, e.g. ``Setting("MY_LIMIT", Integer(minimum=1))``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from referral.config import ConfigurationError
+
+
+class SettingError(ConfigurationError):
+    """A setting's value cannot be used: the message names the variable."""
+
+
+# --- types -------------------------------------------------------------------------------------
+
+
+class Kind:
+    """A type of setting: ``parse`` reads the variable's text (ValueError when it is not of the
+    type), ``accepts`` checks a value set in Python (a config class, create_app's mapping)."""
+
+    expects = "a value"
+    parse: Any
+    accepts: Any
+
+
+@dataclass(frozen=True)
+class Integer(Kind):
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def expects(self) -> str:  # type: ignore[override]
+        low = "" if self.minimum is None else f" from {self.minimum}"
+        high = "" if self.maximum is None else f" to {self.maximum}"
+        return f"a whole number{low}{high}"
+
+    def parse(self, raw: str) -> int:
+        value = int(raw.strip())
+        if not self.accepts(value):
+            raise ValueError(raw)
+        return value
+
+    def accepts(self, value: Any) -> bool:
+        return (isinstance(value, int) and not isinstance(value, bool)
+                and (self.minimum is None or value >= self.minimum)
+                and (self.maximum is None or value <= self.maximum))
+
+
+@dataclass(frozen=True)
+class Number(Kind):
+    minimum: float = 0.0
+    expects = "a number"
+
+    def parse(self, raw: str) -> float:
+        value = float(raw.strip())
+        if not self.accepts(value) or value != value:  # NaN
+            raise ValueError(raw)
+        return value
+
+    def accepts(self, value: Any) -> bool:
+        return (isinstance(value, int | float) and not isinstance(value, bool)
+                and value >= self.minimum)
+
+
+TRUE, FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+@dataclass(frozen=True)
+class Boolean(Kind):
+    expects = "true, false, 1, 0, yes or no"
+
+    def parse(self, raw: str) -> bool:
+        word = raw.strip().lower()
+        if word in TRUE:
+            return True
+        if word in FALSE:
+            return False
+        raise ValueError(raw)
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Duration(Kind):
+    """A timedelta, written as a whole number of ``unit`` seconds (seconds unless said)."""
+
+    unit: int = 1
+    minimum: int = 0
+
+    @property
+    def expects(self) -> str:  # type: ignore[override]
+        name = {1: "seconds", 60: "minutes", 3600: "hours"}.get(self.unit, f"× {self.unit} s")
+        return f"a whole number of {name}, at least {self.minimum}"
+
+    def parse(self, raw: str) -> timedelta:
+        count = int(raw.strip())
+        if count < self.minimum:
+            raise ValueError(raw)
+        return timedelta(seconds=count * self.unit)
+
+    def accepts(self, value: Any) -> bool:
+        # A value set in Python (tests shorten timeouts to a second) needs only the right type.
+        return isinstance(value, timedelta) and value >= timedelta(0)
+
+
+@dataclass(frozen=True)
+class Url(Kind):
+    schemes: tuple[str, ...]
+    empty: bool = False  # "" allowed (a default filled in later)
+
+    @property
+    def expects(self) -> str:  # type: ignore[override]
+        return "a URL starting with " + " or ".join(f"{s}://" for s in self.schemes)
+
+    def parse(self, raw: str) -> str:
+        if not self.accepts(raw.strip()):
+            raise ValueError(raw)
+        return raw.strip()
+
+    def accepts(self, value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        if value == "":
+            return self.empty
+        parts = urlsplit(value)
+        return parts.scheme in self.schemes and (bool(parts.netloc) or parts.scheme == "sqlite"
+                                                 or parts.scheme.startswith("sqla+"))
+
+
+@dataclass(frozen=True)
+class Choice(Kind):
+    values: tuple[str, ...]
+
+    @property
+    def expects(self) -> str:  # type: ignore[override]
+        return "one of " + ", ".join(self.values)
+
+    def parse(self, raw: str) -> str:
+        if raw.strip() not in self.values:
+            raise ValueError(raw)
+        return raw.strip()
+
+    def accepts(self, value: Any) -> bool:
+        return value in self.values
+
+
+@dataclass(frozen=True)
+class Text(Kind):
+    expects = "text"
+
+    def parse(self, raw: str) -> str:
+        return raw
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+
+@dataclass(frozen=True)
+class IntList(Kind):
+    """Whole numbers separated by commas, e.g. ``3,1``; a tuple."""
+    expects = "whole numbers separated by commas"
+
+    def parse(self, raw: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in raw.split(",") if part.strip())
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, list | tuple) and all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value)
+
+
+@dataclass(frozen=True)
+class Zone(Kind):
+    expects = "a time zone name such as Asia/Almaty"
+
+    def parse(self, raw: str) -> str:
+        if not self.accepts(raw.strip()):
+            raise ValueError(raw)
+        return raw.strip()
+
+    def accepts(self, value: Any) -> bool:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(str(value))
+        except (ValueError, KeyError, OSError):
+            return False
+        return isinstance(value, str)
+
+
+@dataclass(frozen=True)
+class HoursByName(Kind):
+    """A JSON object of names to hours, e.g. ``{"emergency": 2}``; timedeltas."""
+    names: tuple[str, ...]
+    expects = "a JSON object of hours"
+
+    def parse(self, raw: str) -> dict[str, timedelta]:
+        data = json.loads(raw)
+        if not isinstance(data, dict) or not self.accepts(data):
+            raise ValueError(raw)
+        return {k: timedelta(hours=v) for k, v in data.items()}
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, Mapping) and set(value) <= set(self.names) and all(
+            isinstance(v, timedelta) or (isinstance(v, int | float) and not isinstance(v, bool)
+                                         and v > 0) for v in value.values())
+
+
+# --- the table ---------------------------------------------------------------------------------
+
+INHERIT = object()  # the default comes from referral/config.py or the module that reads it
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str                 # the app.config key
+    kind: Kind
+    env: str = ""            # the variable; "" means REFERRAL_<key>
+    default: Any = field(default=INHERIT)
+    optional: bool = False   # None is a value (e.g. "use the library's default")
+
+    @property
+    def variable(self) -> str:
+        return self.env or f"REFERRAL_{self.key}"
+
+
+SECONDS, BOOL, TEXT, COUNT, ANY_COUNT = Duration(), Boolean(), Text(), Integer(1), Integer(0)
+
+SETTINGS: tuple[Setting, ...] = (
+    # The documented plain variables (README, .env.example), in their own units.
+    Setting("SECRET_KEY", TEXT, env="SECRET_KEY"),
+    Setting("SQLALCHEMY_DATABASE_URI", Url(("sqlite", "postgres", "postgresql",
+                                            "postgresql+psycopg"), empty=True),
+            env="DATABASE_URL"),
+    Setting("REDIS_URL", Url(("redis", "rediss"), empty=True), env="REDIS_URL"),
+    Setting("MAIL_SERVER", TEXT, env="SMTP_HOST"),
+    Setting("MAIL_PORT", Integer(1, 65535), env="SMTP_PORT"),
+    Setting("MAIL_USE_TLS", BOOL, env="SMTP_TLS"),
+    Setting("MAIL_USERNAME", TEXT, env="SMTP_USERNAME"),
+    Setting("MAIL_PASSWORD", TEXT, env="SMTP_PASSWORD"),
+    Setting("MAIL_DEFAULT_SENDER", TEXT, env="MAIL_FROM"),
+    Setting("PUBLIC_BASE_URL", Url(("http", "https")), env="PUBLIC_BASE_URL"),
+    Setting("SESSION_IDLE_TIMEOUT", Duration(60, 1), env="SESSION_IDLE_MINUTES"),
+    Setting("SESSION_ABSOLUTE_LIFETIME", Duration(3600, 1), env="SESSION_LIFETIME_HOURS"),
+    Setting("PASSWORD_RESET_LIFETIME", Duration(60, 1), env="PASSWORD_RESET_MINUTES"),
+    Setting("TRUSTED_PROXIES", Integer(0, 10), env="TRUSTED_PROXIES"),
+    # REFERRAL_<KEY>: durations in seconds.
+    Setting("SECRET_KEY", TEXT),
+    Setting("POSTGRES_JIT", BOOL),
+    Setting("CELERY_BROKER_URL", TEXT),
+    Setting("BABEL_DEFAULT_LOCALE", Choice(("en", "ru", "kk"))),
+    Setting("BABEL_DEFAULT_TIMEZONE", Zone()),
+    Setting("DISPLAY_TIMEZONE", Zone()),
+    Setting("SESSION_COOKIE_HTTPONLY", BOOL),
+    Setting("SESSION_COOKIE_SAMESITE", Choice(("Lax", "Strict"))),
+    Setting("SESSION_COOKIE_SECURE", BOOL),
+    Setting("SESSION_IDLE_TIMEOUT", Duration(minimum=60)),
+    Setting("SESSION_ABSOLUTE_LIFETIME", Duration(minimum=60)),
+    Setting("PERMANENT_SESSION_LIFETIME", SECONDS),
+    Setting("LOGIN_MAX_FAILURES", COUNT),
+    Setting("LOGIN_FAILURE_WINDOW", Duration(minimum=1)),
+    Setting("LOGIN_LOCKOUT_PERIOD", SECONDS),
+    Setting("LOGIN_LIMIT_PER_ADDRESS", TEXT),
+    Setting("LOGIN_LIMIT_PER_ACCOUNT", TEXT),
+    Setting("PASSWORD_RESET_LIMIT_PER_ADDRESS", TEXT),
+    Setting("PASSWORD_RESET_LIMIT_PER_ACCOUNT", TEXT),
+    Setting("PASSWORD_RESET_LIFETIME", Duration(minimum=60)),
+    Setting("PASSWORD_RESET_ANSWER_SECONDS", Number()),
+    Setting("PASSWORD_MIN_LENGTH", Integer(8, 128)),
+    Setting("PASSWORD_MAX_LENGTH", Integer(64, 4096)),
+    Setting("ARGON2_TIME_COST", COUNT, optional=True),
+    Setting("ARGON2_MEMORY_KIB", Integer(minimum=8), optional=True),
+    Setting("INVITE_LIFETIME", Duration(minimum=60)),
+    Setting("HSTS", BOOL),
+    Setting("TRUSTED_PROXIES", Integer(0, 10)),
+    Setting("MAIL_SERVER", TEXT),
+    Setting("MAIL_PORT", Integer(1, 65535)),
+    Setting("MAIL_USE_TLS", BOOL),
+    Setting("MAIL_DEFAULT_SENDER", TEXT),
+    Setting("DEV_MAILBOX_DIR", TEXT),
+    Setting("NOTIFY_ALERT_EVERY_FAILURE", BOOL),
+    Setting("PUBLIC_BASE_URL", Url(("http", "https"))),
+    Setting("DEMO_ALLOWED", BOOL),
+    Setting("SECOND_FACTOR_ROLES", TEXT),
+    Setting("SECOND_FACTOR_LOGIN_TIMEOUT", SECONDS),
+    Setting("WEBAUTHN_RP_ID", TEXT),
+    Setting("WEBAUTHN_ORIGIN", Url(("http", "https"), empty=True)),
+    Setting("RATELIMIT_STORAGE_URI", TEXT),
+    Setting("EMERGENCY_ACCESS_DURATION", Duration(minimum=60)),
+    Setting("REFERRAL_DEADLINES", HoursByName(("emergency", "urgent", "routine"))),
+    Setting("CASE_LIST_COUNT_CAP", COUNT),
+    Setting("MAX_CONTENT_LENGTH", COUNT, optional=True),
+    Setting("RISK_MEDIUM_FROM", ANY_COUNT),
+    Setting("RISK_HIGH_FROM", ANY_COUNT),
+    Setting("RISK_GROUP_HIGH_FROM", ANY_COUNT),
+    Setting("COORDINATION_DUE_SOON_HOURS", COUNT),
+    Setting("COORDINATION_NO_PROGRESS_DAYS", COUNT),
+    Setting("COORDINATION_MEASURE_ENDING_DAYS", COUNT),
+    Setting("COORDINATION_FOLLOW_UP_DAYS", COUNT),
+    Setting("COORDINATION_REVIEW_ROWS", COUNT),
+    Setting("COORDINATION_REVIEW_SECTION_ROWS", COUNT),
+    Setting("COORDINATION_FIGURES_CACHE_SECONDS", ANY_COUNT),
+    Setting("NOTIFY_MAX_ATTEMPTS", COUNT),
+    Setting("NOTIFY_RETRY_BASE_SECONDS", Number()),
+    Setting("NOTIFY_RETRY_CAP_SECONDS", Number()),
+    Setting("NOTIFY_REQUEUE_AFTER_SECONDS", COUNT),
+    Setting("NOTIFY_CLAIM_TIMEOUT_SECONDS", COUNT),
+    Setting("NOTIFY_SMTP_TIMEOUT_SECONDS", COUNT),
+    Setting("NOTIFY_PUBLISH_BATCH", COUNT),
+    Setting("NOTIFY_PENDING_THRESHOLDS", IntList()),
+    Setting("NOTIFY_NO_PROGRESS_DAYS", COUNT),
+    Setting("NOTIFY_MEASURE_ENDING_DAYS", IntList()),
+    Setting("NOTIFY_HIGH_RISK_UNACCEPTED_HOURS", COUNT),
+    Setting("NOTIFY_DIGEST_HOUR", Integer(0, 23)),
+    Setting("NOTIFY_DIGEST_TIMEZONE", Zone()),
+)
+
+# REFERRAL_ variables that are not app settings (read before the app exists, or by tools):
+NOT_SETTINGS = frozenset({"REFERRAL_ENV", "REFERRAL_INSTANCE_PATH", "REFERRAL_DEV_MAILBOX",
+                          "REFERRAL_REQUIRE_SERVICES"})
+ENVIRONMENTS = Choice(("development", "production", "testing"))
+
+
+def _parse(setting: Setting, raw: str) -> Any:
+    try:
+        return setting.kind.parse(raw)
+    except (ValueError, TypeError, OverflowError):
+        raise SettingError(f"{setting.variable}={raw!r} is not valid: expected "
+                           f"{setting.kind.expects}") from None
+
+
+def environment_name(environ: Mapping[str, str]) -> str:
+    """REFERRAL_ENV, checked (development when unset)."""
+    raw = environ.get("REFERRAL_ENV", "development")
+    if not ENVIRONMENTS.accepts(raw):
+        raise SettingError(f"REFERRAL_ENV={raw!r} is not valid: expected {ENVIRONMENTS.expects}")
+    return raw
+
+
+def plain_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The documented plain variables (DATABASE_URL, SMTP_*, …) that are set, parsed."""
+    out: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.env and not setting.env.startswith("REFERRAL_"):
+            raw = environ.get(setting.env)
+            if raw:
+                out[setting.key] = _parse(setting, raw)
+    return out
+
+
+def prefixed_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Every REFERRAL_<KEY> variable, parsed; a REFERRAL_ name that is no setting refuses."""
+    known = {s.variable: s for s in SETTINGS}
+    out: dict[str, Any] = {}
+    for name in sorted(environ):
+        if not name.startswith("REFERRAL_") or name in NOT_SETTINGS:
+            continue
+        setting = known.get(name)
+        if setting is None:
+            raise SettingError(f"{name} is not a setting: check its spelling (settings are "
+                               f"listed in referral/settings.py)")
+        out[setting.key] = _parse(setting, environ[name])
+    return out
+
+
+def apply_defaults(config: dict[str, Any]) -> None:
+    """Defaults of settings that nothing else defaults."""
+    for setting in SETTINGS:
+        if setting.default is not INHERIT:
+            config.setdefault(setting.key, setting.default)
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """Every setting present has a value of its type, whoever set it."""
+    for setting in SETTINGS:
+        if setting.key not in config:
+            continue
+        value = config[setting.key]
+        if value is None and setting.optional:
+            continue
+        if not setting.kind.accepts(value):
+            raise SettingError(f"setting {setting.key} (variable REFERRAL_{setting.key}) is "
+                               f"{value!r}: expected {setting.kind.expects}")
