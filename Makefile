@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+# Hashed pins from pyproject.toml; refresh both with `make lock` (scripts/lock).
+LOCK := requirements.lock
+TEST_LOCK := requirements-test.lock
 
-.PHONY: run test lint migrate seed worker beat web translations clean
+.PHONY: run test lint lock migrate seed worker beat web translations clean
 
 $(BIN)/python:
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -13,12 +16,14 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(TEST_STAMP): pyproject.toml $(TEST_LOCK) | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r $(TEST_LOCK)
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(STAMP)
 
 translations: $(STAMP)
@@ -37,6 +42,10 @@ test: $(TEST_STAMP) translations
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+
+## Refresh requirements.lock and requirements-test.lock after changing dependencies
+lock:
+	scripts/lock
 
 migrate: $(STAMP)
 	FLASK_APP=referral $(BIN)/flask db upgrade

@@ -16,7 +16,7 @@ from referral.config import (
     environment_overrides,
     normalise_database_url,
 )
-from referral.paths import PROJECT_ROOT
+from referral.paths import INSTANCE_DIR, TEMPLATES_DIR
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -24,8 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     use_packaged_tzdata()
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        instance_path=os.environ.get("REFERRAL_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        template_folder=str(TEMPLATES_DIR),
+        instance_path=os.environ.get("REFERRAL_INSTANCE_PATH") or str(INSTANCE_DIR),
     )
     env_name = (test_config or {}).get("ENV_NAME") or settings.environment_name(os.environ)
     app.config.from_object(CONFIGS[env_name])
@@ -51,6 +51,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     init_rate_limits(app)
     register(app)
+    from referral.backup.upgrade import check_migrations
+
+    check_migrations(app)  # the web server only: commands (flask db upgrade) are left alone
     return app
 
 
@@ -92,3 +95,6 @@ def _finish_config(app: Flask) -> None:
             f"sqla+sqlite:///{Path(app.instance_path) / 'broker.sqlite'}"
         )
     cfg["PERMANENT_SESSION_LIFETIME"] = cfg["SESSION_ABSOLUTE_LIFETIME"]
+    from referral.replica import finish_replica_config
+
+    finish_replica_config(cfg)

@@ -89,6 +89,12 @@ class Config:
         "urgent": timedelta(hours=24),
         "routine": timedelta(hours=72),
     }
+    # The web app refuses to start against a database behind the code's migrations
+    # (referral/backup/upgrade.py). Off here: `make run` migrates before it starts.
+    CHECK_MIGRATIONS = False
+    # Logs on stdout (referral/web/logs.py): readable text for `make run`, JSON in production.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "INFO"
 
 
 class ProductionConfig(Config):
@@ -98,6 +104,8 @@ class ProductionConfig(Config):
     HSTS = True
     DEMO_ALLOWED = False
     SECOND_FACTOR_ROLES = "case_readers,administrator"
+    CHECK_MIGRATIONS = True
+    LOG_FORMAT = "json"
 
 
 class TestingConfig(Config):

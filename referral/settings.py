@@ -222,6 +222,23 @@ class HoursByName(Kind):
                                          and v > 0) for v in value.values())
 
 
+@dataclass(frozen=True)
+class MonthsByName(Kind):
+    """A JSON object of names to whole months, e.g. ``{"notes": 60}`` (retention periods)."""
+    expects = "a JSON object of whole numbers of months"
+
+    def parse(self, raw: str) -> dict[str, int]:
+        data = json.loads(raw)
+        if not self.accepts(data):
+            raise ValueError(raw)
+        return data
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, Mapping) and all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 1
+            for k, v in value.items())
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 INHERIT = object()  # the default comes from referral/config.py or the module that reads it
@@ -249,6 +266,8 @@ SETTINGS: tuple[Setting, ...] = (
                                             "postgresql+psycopg"), empty=True),
             env="DATABASE_URL"),
     Setting("REDIS_URL", Url(("redis", "rediss"), empty=True), env="REDIS_URL"),
+    Setting("DATABASE_REPLICA_URL", Url(("postgres", "postgresql", "postgresql+psycopg"),
+                                        empty=True), env="DATABASE_REPLICA_URL", default=""),
     Setting("MAIL_SERVER", TEXT, env="SMTP_HOST"),
     Setting("MAIL_PORT", Integer(1, 65535), env="SMTP_PORT"),
     Setting("MAIL_USE_TLS", BOOL, env="SMTP_TLS"),
@@ -260,6 +279,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SESSION_ABSOLUTE_LIFETIME", Duration(3600, 1), env="SESSION_LIFETIME_HOURS"),
     Setting("PASSWORD_RESET_LIFETIME", Duration(60, 1), env="PASSWORD_RESET_MINUTES"),
     Setting("TRUSTED_PROXIES", Integer(0, 10), env="TRUSTED_PROXIES"),
+    Setting("METRICS_ALLOWED_ADDRESSES", TEXT, env="METRICS_ALLOWED_ADDRESSES",
+            default="127.0.0.1/32,::1/128"),  # who may read /metrics (referral/ops/access.py)
+    Setting("METRICS_TOKEN", TEXT, env="METRICS_TOKEN", default=""),  # or with this bearer token
     # REFERRAL_<KEY>: durations in seconds.
     Setting("SECRET_KEY", TEXT),
     Setting("POSTGRES_JIT", BOOL),
@@ -329,6 +351,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NOTIFY_HIGH_RISK_UNACCEPTED_HOURS", COUNT),
     Setting("NOTIFY_DIGEST_HOUR", Integer(0, 23)),
     Setting("NOTIFY_DIGEST_TIMEZONE", Zone()),
+    Setting("REMINDER_SWEEP_SECONDS", Number(minimum=1.0), optional=True),  # beat; 60 unset
+    Setting("HEALTH_BEAT_MAX_AGE", Duration(minimum=1), default=timedelta(seconds=180)),
+    Setting("HEALTH_OUTBOX_MAX_AGE", Duration(minimum=1), default=timedelta(seconds=300)),
+    Setting("CHECK_MIGRATIONS", BOOL),  # referral/backup/upgrade.py
+    Setting("BACKUP_KEY", TEXT, default=""),  # base64 of 32 bytes; referral/backup/crypto.py
+    Setting("BACKUP_DIR", TEXT, default=""),  # "": <instance>/backups
+    Setting("LOG_FORMAT", Choice(("json", "text"))),
+    Setting("LOG_LEVEL", Choice(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))),
+    Setting("RETENTION_MONTHS", MonthsByName(), default={}),  # referral/retention/policy.py
 )
 
 # REFERRAL_ variables that are not app settings (read before the app exists, or by tools):

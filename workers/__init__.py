@@ -14,7 +14,21 @@ BEAT_SCHEDULE: dict[str, dict] = {
                        "options": {"expires": 9}},
     "reminder-sweep": {"task": "referral.notifications.sweep", "schedule": 60.0,
                        "options": {"expires": 55}},
+    # Once a day (each purge is idempotent, so when in the day does not matter): retention.
+    "retention-purge": {"task": "referral.retention.purge", "schedule": 86400.0,
+                        "options": {"expires": 3600}},
 }
+
+
+def beat_schedule(app: Flask) -> dict[str, dict]:
+    """BEAT_SCHEDULE, with the reminder sweep every REFERRAL_REMINDER_SWEEP_SECONDS if set (a
+    test of the whole stack sees a reminder in seconds, not a minute)."""
+    schedule = dict(BEAT_SCHEDULE)
+    every = app.config.get("REMINDER_SWEEP_SECONDS")
+    if every:
+        schedule["reminder-sweep"] = {**schedule["reminder-sweep"], "schedule": float(every),
+                                      "options": {"expires": max(float(every) - 1, 1.0)}}
+    return schedule
 
 
 def transport_options(broker_url: str) -> dict:
@@ -54,6 +68,9 @@ def celery_init_app(app: Flask) -> Celery:
                     release_writer_turn()
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
+    from workers.logs import connect as connect_logs
+
+    connect_logs(app)  # worker and beat log through the app's handler (JSON in production)
     broker = app.config["CELERY_BROKER_URL"]
     celery_app.conf.update(
         broker_url=broker,
@@ -73,7 +90,7 @@ def celery_init_app(app: Flask) -> Celery:
         task_soft_time_limit=240,
         broker_transport_options=transport_options(broker),
         broker_connection_retry_on_startup=True,
-        beat_schedule=dict(BEAT_SCHEDULE),
+        beat_schedule=beat_schedule(app),
         timezone="UTC",
         enable_utc=True,
         imports=("workers.tasks",),

@@ -7,6 +7,8 @@
   connection; transient SMTP errors are retried with a short, capped, jittered backoff (never a
   long countdown; deadlines are database rows).
 - ``sweep`` (beat, every minute): reminders, expiry, escalation and the daily digest.
+- ``heartbeat`` (beat, every minute): the beat's heartbeat row; ``publish`` and ``sweep`` record
+  their duration and outcome too (referral/ops/heartbeats.py), for /health and /metrics.
 """
 
 from __future__ import annotations
@@ -14,14 +16,19 @@ from __future__ import annotations
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
+from referral.extensions import db
 from referral.notifications import jobs, mailer
+from referral.ops import heartbeats
 
 DELIVER_TASK = "referral.notifications.deliver"
 
 
 @shared_task(name="referral.heartbeat", ignore_result=True)
 def heartbeat() -> str:
-    """Proves that the worker and beat run."""
+    """Proves that the beat, the broker and a worker run: the row's age is the beat's liveness
+    (/health, /metrics, ``flask ops beat-alive``)."""
+    heartbeats.record(heartbeats.BEAT)
+    db.session.commit()
     return "ok"
 
 
@@ -40,7 +47,8 @@ def _enqueue(delivery_id: int) -> None:
 @shared_task(name="referral.notifications.publish", ignore_result=True, soft_time_limit=50,
              time_limit=60)
 def publish() -> int:
-    return jobs.publish(_enqueue)
+    with heartbeats.timed(heartbeats.PUBLISH):
+        return jobs.publish(_enqueue)
 
 
 @shared_task(bind=True, name=DELIVER_TASK, ignore_result=True, acks_late=True,
@@ -54,4 +62,16 @@ def deliver(self, delivery_id: int) -> None:  # noqa: ANN001 - Celery's bound ta
 @shared_task(name="referral.notifications.sweep", ignore_result=True, soft_time_limit=240,
              time_limit=300)
 def sweep() -> dict[str, int]:
-    return jobs.sweep_reminders()
+    with heartbeats.timed(heartbeats.REMINDERS):
+        return jobs.sweep_reminders()
+
+
+@shared_task(name="referral.retention.purge", ignore_result=True, soft_time_limit=1500,
+             time_limit=1800)
+def retention_purge() -> int:
+    """Daily (beat): purge the personal data of cases past their retention period, one case per
+    transaction, each audited (referral/retention/service.py). Returns the cases purged."""
+    from referral.retention import service as retention
+    from referral.web.transaction import run_action
+
+    return len(retention.run(commit=run_action).purged)

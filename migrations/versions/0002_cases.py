@@ -336,9 +336,10 @@ def _seed_offences():
     """The reference table of offences ships with the schema (data: referral/data/offences.json)."""
     import json
     from datetime import date
-    from pathlib import Path
 
-    path = Path(__file__).resolve().parents[2] / "referral" / "data" / "offences.json"
+    from referral.paths import PACKAGE_DIR  # the package's data, in the repo or a wheel
+
+    path = PACKAGE_DIR / "data" / "offences.json"
     rows = json.loads(path.read_text(encoding="utf-8"))["offences"]
     table = sa.table(
         "offences", sa.column("code"), sa.column("article"), sa.column("title_en"),

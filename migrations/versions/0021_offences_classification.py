@@ -15,7 +15,6 @@ Revises: 0020
 
 import json
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -83,7 +82,9 @@ def _sync_offences(bind: sa.engine.Connection) -> None:
                         sa.column("valid_from", sa.Date), sa.column("valid_until", sa.Date))
     parts = sa.table("offence_parts", sa.column("offence_id", sa.Integer), sa.column("part"),
                      sa.column("kind"))
-    path = Path(__file__).resolve().parents[2] / "referral" / "data" / "offences.json"
+    from referral.paths import PACKAGE_DIR  # the package's data, in the repo or a wheel
+
+    path = PACKAGE_DIR / "data" / "offences.json"
     existing = {(r.code, r.article): r for r in bind.execute(sa.select(offences)).all()}
     for article in json.loads(path.read_text(encoding="utf-8"))["offences"]:
         row = {k: article.get(k) or "" for k in ARTICLE_FIELDS}

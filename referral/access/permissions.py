@@ -47,6 +47,10 @@ class Permission(enum.StrEnum):
     ACCESS_REQUEST_DECIDE = "access_request.decide"
     # Open a case of another agency read-only for a few hours, with a reason (break the glass).
     CASE_EMERGENCY_ACCESS = "case.emergency_access"
+    # Keep a closed case's data past its retention period (referral/retention), and release it.
+    LEGAL_HOLD = "case.legal_hold"
+    # The retention dry run: references and counts of what the purge would clear, no content.
+    RETENTION_REPORT = "retention.report"
 
 
 _CASEWORK = {
@@ -62,13 +66,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(_CASEWORK | {Permission.CASE_EMERGENCY_ACCESS}),
     Role.AGENCY_MANAGER: frozenset(
         _CASEWORK | {Permission.USERS_MANAGE_OWN_AGENCY, Permission.ACCESS_REQUEST_DECIDE,
-                     Permission.CASE_EMERGENCY_ACCESS}
+                     Permission.CASE_EMERGENCY_ACCESS, Permission.LEGAL_HOLD}
     ),
     Role.COORDINATOR: frozenset(
         {
             Permission.CASE_READ,
             Permission.REFERRAL_COORDINATE,
             Permission.DIRECTORY_READ,
+            Permission.LEGAL_HOLD,
+            Permission.RETENTION_REPORT,
         }
     ),
     # Separation of duties: administrators manage the system, never case content.
@@ -80,6 +86,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_VIEW,
             Permission.SYSTEM_HEALTH_VIEW,
             Permission.DIRECTORY_READ,
+            Permission.RETENTION_REPORT,
         }
     ),
 }

@@ -100,6 +100,9 @@ class Case(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.OPEN)
     closed_reason: Mapped[str | None] = mapped_column(String(40))
+    # When the case was last closed (None while open): retention periods count from it
+    # (referral/retention, migration 0029); reopening clears it.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     address: Mapped[str] = mapped_column(Text, default="")
     languages: Mapped[str] = mapped_column(String(60), default="")
     risk_level: Mapped[str | None] = mapped_column(String(16), index=True)

@@ -388,6 +388,7 @@ def change_status(actor: Actor, case_id: int, *, status: str, reason: str | None
                                      Case.__table__.c.status == before)
         .values(status=target.value, version=Case.__table__.c.version + 1,
                 closed_reason=reason if target == CaseStatus.CLOSED else None,
+                closed_at=utcnow() if target == CaseStatus.CLOSED else None,
                 updated_at=utcnow())
     ).rowcount
     if done != 1:

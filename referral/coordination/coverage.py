@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, func, literal, null, select, union_all
 
+from referral import replica
 from referral.access.scope import Actor
 from referral.agencies.models import Agency, AgencyType, District
 from referral.audit import service as audit
@@ -85,7 +86,8 @@ class Coverage:
 
 def _districts(region_code: str) -> dict[int | None, DistrictCoverage]:
     rows = db.session.execute(select(District).where(District.region_code == region_code)
-                              .order_by(District.name_en)).scalars()
+                              .order_by(District.name_en),
+                              bind_arguments=replica.reads()).scalars()
     found: dict[int | None, DistrictCoverage] = {
         d.id: DistrictCoverage(d.id, d.name, d.is_remote) for d in rows
     }
@@ -143,7 +145,7 @@ def _supply_and_demand(region_code: str, start: date, end: date,
     query = union_all(_supply(region_code), _cases(region_code, first, last),
                       _referrals(region_code, first, last))
     for measure, district_id, key, reason, count, places, in_use in \
-            db.session.execute(query).all():
+            db.session.execute(query, bind_arguments=replica.reads()).all():
         row = found.get(district_id) or found[None]
         if measure == "supply":
             row.agencies[key] = row.agencies.get(key, 0) + count

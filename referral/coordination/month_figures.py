@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.exc import ProgrammingError
 
+from referral import replica
 from referral.coordination import sqlstats, stats
 from referral.coordination.common import display_zone, local_today
 from referral.extensions import db
@@ -123,7 +124,8 @@ def added_up(regions: Sequence[str], start: date, end: date, agency_id: int | No
     codes = []
     names: dict[int, str] = {}
     for (part, agency, month, received, accepted, within, completed, opened, micros, kind,
-         code) in db.session.execute(_STATEMENT, params).all():
+         code) in db.session.execute(_STATEMENT, params,
+                                     bind_arguments=replica.reads()).all():
         if part == _CODES:
             codes.append((agency, kind, code, received))
             continue

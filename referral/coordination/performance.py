@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, select, tuple_
 
+from referral import replica
 from referral.access.scope import Actor
 from referral.agencies.models import Agency
 from referral.audit import service as audit
@@ -146,7 +147,8 @@ def _names(agency_ids: Iterable[int]) -> dict[int, str]:
     """A statement of its own: a name looked up per group in the aggregate made PostgreSQL
     expect a costly plan and compile it (JIT, ~35 ms)."""
     return dict(db.session.execute(
-        select(Agency.id, Agency.name).where(Agency.id.in_(sorted(agency_ids)))).all())
+        select(Agency.id, Agency.name).where(Agency.id.in_(sorted(agency_ids))),
+        bind_arguments=replica.reads()).all())
 
 
 # GROUPING(agency, period, reason, outcome) of each grouping set below: a bit per column left out.
@@ -173,7 +175,8 @@ def figures_in_database(where: list[ColumnElement[bool]], periods: sqlstats.Peri
     )
     found = _Found()
     codes = []
-    for level, agency_id, period, *rest in db.session.execute(query).all():
+    for level, agency_id, period, *rest in db.session.execute(
+            query, bind_arguments=replica.reads()).all():
         code_reason, code_outcome, received, accepted, within, completed, ranks, opened = rest
         if level == _CODES:
             codes.append((agency_id, code_reason, code_outcome, received))
@@ -232,8 +235,8 @@ def figures_in_python(where: list[ColumnElement[bool]], periods: sqlstats.Period
     rows = db.session.execute(
         select(Referral.receiver_agency_id, periods.bucket(Referral.sent_at).label("period"),
                Referral.sent_at, Referral.accepted_at, Referral.deadline_at, Referral.status,
-               Referral.decline_reason, Referral.outcome, Referral.received_at).where(*where)
-    ).all()
+               Referral.decline_reason, Referral.outcome, Referral.received_at).where(*where),
+        bind_arguments=replica.reads()).all()
     agencies: dict[int, _Tally] = {}
     by_period: dict[int, _Tally] = {}
     total = _Tally()

@@ -28,8 +28,15 @@ def health() -> tuple[Response, int]:
     from referral.home.health import broker_status
 
     checks["broker"] = broker_status()
+    serving = all(v == "ok" for v in checks.values())
+    # The beat's heartbeat and the outbox backlog (referral/ops/health.py): "degraded", still 200.
+    from referral.ops.health import background_status
+
+    background, ages = background_status()
+    checks.update(background)
     healthy = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if healthy else "degraded", checks=checks), 200 if healthy else 503
+    return (jsonify(status="ok" if healthy else "degraded", checks=checks, **ages),
+            200 if serving else 503)
 
 
 def _database_ok() -> str:

@@ -229,6 +229,9 @@ class ReferralProgressNote(db.Model):
     agency: Mapped[Agency] = relationship(foreign_keys=[agency_id])
 
 
+# The ORM never changes a note. The one other path is the retention purge's Core UPDATE that
+# clears the text of notes past their period (referral/retention/purge.py), which this
+# mapper-level listener deliberately does not see.
 @event.listens_for(ReferralProgressNote, "before_update")
 @event.listens_for(ReferralProgressNote, "before_delete")
 def _append_only(_mapper: object, _connection: object, note: ReferralProgressNote) -> None:

@@ -162,9 +162,12 @@ def _detail_context(referral_id: int, forms: dict[str, Any] | None = None) -> di
         if u.is_active and role_can(u.role, Permission.REFERRAL_RESPOND)]
     if not forms["accept"].is_submitted():
         forms["accept"].assignee_user_id.data = actor.user_id
-    forms["reassign"].receiver_agency_id.choices = [("", "—")] + [
-        (a.id, a.name) for a in directory_service.receiving_agencies(actor, referral.service_code)
-        if a.id != referral.receiver_agency_id]
+    reassign = forms["reassign"]
+    reassign.picker = pickers.agency_picker(
+        actor, show=pickers.parse_show(request.args.get(pickers.PARAM)),
+        service_code=referral.service_code, receiving=True,
+        exclude_ids=(referral.receiver_agency_id,), keep_id=reassign.receiver_agency_id.data)
+    reassign.receiver_agency_id.choices = reassign.picker.choices()
     # An ended referral replaced by another (reassigned or referred elsewhere) offers neither.
     successor = (service.successor_of(referral.id)
                  if referral.status in REFER_ELSEWHERE_FROM else None)
@@ -192,7 +195,9 @@ def _detail_context(referral_id: int, forms: dict[str, Any] | None = None) -> di
 def detail(referral_id: int) -> str:
     context = _detail_context(referral_id)
     db.session.commit()
-    return render_template("referrals/detail.html", **context)
+    # The region switch reloads the page: the reassign panel it belongs to stays open.
+    open_form = "reassign" if pickers.PARAM in request.args else None
+    return render_template("referrals/detail.html", open_form=open_form, **context)
 
 
 def _act(referral_id: int, name: str, call: Callable[[Any], Any], done: str) -> str | Response:

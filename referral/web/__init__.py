@@ -5,18 +5,20 @@ from __future__ import annotations
 from flask import Flask
 
 from referral.extensions import babel, csrf, db, login_manager, migrate
-from referral.paths import PROJECT_ROOT
+from referral.paths import MIGRATIONS_DIR
 
 
 def register(app: Flask) -> None:
     from referral.web import database, errors, forms, hooks, i18n, input, nav, security, templating
     from referral.web.labels import register as register_labels
+    from referral.web.logs import register as register_logs
 
+    register_logs(app)  # first: whatever the rest logs goes through its handler and filters
     input.install_converters(app)  # before any rule is added
     forms.install_form_rules()
     database.init_engine_events()
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True,
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True,
                      compare_type=True, include_object=database.include_object)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

@@ -85,6 +85,7 @@ def init_engine_events() -> None:
         # head to its commit anyway; taking it at the first write moves the lock earlier,
         # not longer.
         if (conn.dialect.name != "postgresql" or conn.info.get(_HEAD_TAKEN)
+                or conn.get_execution_options().get(READ_ONLY)
                 or not conn.in_transaction() or not _writes(statement)
                 or not (has_app_context() and g.get(_WRITES_FIRST))):
             return
@@ -110,6 +111,9 @@ def init_engine_events() -> None:
 
 
 _WRITES_FIRST = "_sqlite_writes_first"  # on flask.g: this request or task may write
+# An engine's execution option: its connections never write (the statistics' read replica,
+# referral/replica.py), so the head is never taken there.
+READ_ONLY = "referral_read_only"
 _HEAD_TAKEN = "audit_head_taken"  # on a PostgreSQL connection's info: this transaction holds it
 # A no-op update: the head's row lock, held to the end of the transaction (audit/service.py).
 _TAKE_HEAD = "UPDATE audit_chain_head SET row_hash = row_hash WHERE id = 1"

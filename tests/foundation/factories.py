@@ -57,7 +57,9 @@ def login_with_csrf(client: Any, email: str, password: str) -> Any:
 
 
 def without_csrf_tokens(html: str) -> str:
-    """A page with its per-session, per-second CSRF tokens blanked (to compare two answers)."""
+    """A page with its per-session, per-second CSRF tokens blanked (to compare two answers),
+    and an error page's per-request reference (its request id)."""
     import re
 
+    html = re.sub(r'data-testid="error-reference">[^<]*<', 'data-testid="error-reference"><', html)
     return re.sub(r'name="csrf_token" (type="hidden" )?value="[^"]*"', "CSRF", html)

@@ -90,6 +90,10 @@ def rich(ctx, world) -> dict[str, Any]:
 
     progress.add_progress_note(actor(world["crisis"]), referral_id=referral.id,
                                text="First session held")
+    from referral.retention import service as retention
+
+    retention.place_hold(actor(world["manager"]), police["case"].id,
+                         reason="Court proceedings pending")
     from referral.cases import access_requests
 
     access_requests.request_access(actor(world["other"]), from_case_id=_other_case_id(),

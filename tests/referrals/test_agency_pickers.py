@@ -175,3 +175,25 @@ def test_directory_districts_are_grouped_own_region_first(client, country):
     html = client.get("/directory?region=KZ-43").get_data(as_text=True)
     assert _groups(html, "district") == [("Kyzylorda Region", ["Aral test district"])]
     assert "Ulytau shelter" in html or "Kyzylorda shelter" in html
+
+
+def test_the_referral_pages_reassign_panel_is_grouped_and_switches_region(client, country):
+    """A coordinator reassigning from the referral's own page gets the same picker: the current
+    receiver left out, the own region first, another region one switch away (panel kept open)."""
+    from tests.referrals.factories import send
+
+    case = make_case(country["police"], country["officer"], risk="high")
+    referral = send(country["officer"], case, country["crisis_agency"])
+    db.session.commit()
+    login(client, country["coordinator"])
+    url = f"/referrals/{referral.id}"
+    html = client.get(url).get_data(as_text=True)
+    panel = re.compile(r'<details class="panel action" open id="action-reassign">')
+    assert 'id="action-reassign"' in html and not panel.search(html)
+    shown = _groups(html, "reassign-receiver_agency_id")
+    assert all("Crisis A" not in options for _, options in shown)
+    html = client.get(url + "?agency_region=KZ-43").get_data(as_text=True)
+    assert panel.search(html)
+    groups = _groups(html, "reassign-receiver_agency_id")
+    assert "Kyzylorda Region" in [g for g, _ in groups]
+    assert ["Kyzylorda shelter · Aral test district"] in [options for _, options in groups]
