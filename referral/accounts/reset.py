@@ -10,8 +10,6 @@ Callers commit.
 
 from __future__ import annotations
 
-import secrets
-
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -19,7 +17,7 @@ from sqlalchemy import select, update
 from referral.accounts import throttle
 from referral.accounts.models import PasswordReset, User
 from referral.accounts.service import _set_password, check_new_password, find_user_by_email
-from referral.accounts.sessions import revoke_user_sessions, token_hash
+from referral.accounts.sessions import mint_link_token, revoke_user_sessions, token_hash
 from referral.audit import service as audit
 from referral.errors import DomainError
 from referral.events.service import emit
@@ -88,13 +86,6 @@ def complete_reset(token: str, *, password: str, confirm: str) -> User:
 
 
 def mint_token(reset_id: int) -> str | None:
-    """A fresh token for the e-mail of reset ``reset_id`` (its hash replaces any earlier one,
-    so only the newest e-mail's link works); None when the reset is used or expired."""
-    token = secrets.token_urlsafe(32)
-    minted = db.session.execute(
-        update(PasswordReset)
-        .where(PasswordReset.id == reset_id, PasswordReset.used_at.is_(None),
-               PasswordReset.expires_at > utcnow())
-        .values(token_hash=token_hash(token)).execution_options(synchronize_session=False)
-    ).rowcount
-    return token if minted == 1 else None
+    """A fresh token for the e-mail of reset ``reset_id`` (only the newest e-mail's link works);
+    None when the reset is used or expired."""
+    return mint_link_token(PasswordReset.token_hash, reset_id)

@@ -25,7 +25,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -44,16 +44,14 @@ from referral.accounts.second_factor_forms import (
     PasskeyRegisterForm,
     PasswordCheckForm,
 )
-from referral.accounts.sessions import start_session
+from referral.accounts.signin import complete_login
 from referral.errors import DomainError, NotVisible
 from referral.extensions import db
-from referral.help.first_login import next_after_login
 from referral.notifications.kinds import register_kind
 from referral.notifications.links import register_target
 from referral.web.database import reading_only
 from referral.web.forms import attach_error
 from referral.web.nav import add_nav
-from referral.web.redirects import safe_next
 
 bp = Blueprint("factors", __name__)
 PENDING = "second_factor_pending"  # in the Flask session: {"u": user id, "t": time, "n": next}
@@ -136,23 +134,7 @@ def _expired() -> Response:
 
 def _finish_login(user: User, method: str) -> Response:
     sf.record_success(user, method, address=client_address())
-    next_url = safe_next((session.get(PENDING) or {}).get("n")) or url_for("home.index")
-    locale = session.get("locale")
-    session.clear()
-    if locale:
-        session["locale"] = locale
-    session["sid"] = start_session(user)
-    session.permanent = True
-    login_user(user)
-    db.session.commit()
-    if user.must_change_password:
-        return redirect(url_for("accounts.change_password"))
-    return redirect(_after_login(user, next_url))
-
-
-def _after_login(user: User, default: str) -> str:
-    """As the password-only login: the role's guide the first time (referral/help)."""
-    return next_after_login(user, default)
+    return complete_login(user, (session.get(PENDING) or {}).get("n"))
 
 
 def _locked(until: datetime) -> Response:
@@ -183,14 +165,21 @@ def _step_page(user: User, form: Any, *, error: str | None = None) -> str:
                            summary=summary, options=options, passkey_form=PasskeyLoginForm())
 
 
-@bp.route("/login/second-factor", methods=["GET", "POST"])
-def second_step() -> str | Response:
+def _pending_and_unlocked() -> tuple[Any, Response | None]:
+    """The user half-way through logging in, or the answer when there is none or they are
+    locked out (the second step counts failures like the password)."""
     user = _pending_user()
     if user is None:
-        return _expired()
+        return None, _expired()
     until = sf.locked_until(user.email, client_address())
-    if until:
-        return _locked(until)
+    return (user, _locked(until)) if until else (user, None)
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+def second_step() -> str | Response:
+    user, stop = _pending_and_unlocked()
+    if stop is not None:
+        return stop
     form = FactorCodeForm()
     if form.validate_on_submit():
         code = sf.normalise_code(form.one_time_code.data)
@@ -207,12 +196,9 @@ def second_step() -> str | Response:
 
 @bp.post("/login/second-factor/passkey")
 def second_step_passkey() -> str | Response:
-    user = _pending_user()
-    if user is None:
-        return _expired()
-    until = sf.locked_until(user.email, client_address())
-    if until:
-        return _locked(until)
+    user, stop = _pending_and_unlocked()
+    if stop is not None:
+        return stop
     form = PasskeyLoginForm()
     challenge = passkeys.Challenge.from_session(session.pop(CHALLENGE, None), purpose="login",
                                                 user_id=user.id)

@@ -18,7 +18,12 @@ from referral.access.scope import NAMED_ON_SEALED, Actor
 from referral.accounts import throttle
 from referral.accounts.models import Invitation, User
 from referral.accounts.passwords import hash_password, password_problems, verify_password
-from referral.accounts.sessions import revoke_user_sessions, session_value, token_hash
+from referral.accounts.sessions import (
+    mint_link_token,
+    revoke_user_sessions,
+    session_value,
+    token_hash,
+)
 from referral.agencies.models import Agency, Region
 from referral.audit import service as audit
 from referral.errors import DomainError, NotVisible, StaleEdit
@@ -322,14 +327,7 @@ def create_invitation(user: User) -> str:
 def mint_invitation_mail_token(invitation_id: int) -> str | None:
     """A fresh token for the invitation's e-mail (a resent e-mail's link replaces the earlier
     one); None when the invitation is used or expired."""
-    token = secrets.token_urlsafe(32)
-    minted = db.session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.used_at.is_(None),
-               Invitation.expires_at > utcnow())
-        .values(mail_token_hash=token_hash(token)).execution_options(synchronize_session=False)
-    ).rowcount
-    return token if minted == 1 else None
+    return mint_link_token(Invitation.mail_token_hash, invitation_id)
 
 
 def find_invitation(token: str) -> Invitation | None:

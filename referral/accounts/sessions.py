@@ -25,6 +25,21 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def mint_link_token(hash_column: Any, row_id: int) -> str | None:
+    """A fresh token for a link e-mailed for one row (a password reset, an invitation): its hash
+    replaces any earlier one, so only the newest e-mail's link works. None when the row is used
+    or expired. The row's model has ``id``, ``used_at`` and ``expires_at``."""
+    model = hash_column.class_
+    token = secrets.token_urlsafe(32)
+    minted = db.session.execute(
+        update(model)
+        .where(model.id == row_id, model.used_at.is_(None), model.expires_at > utcnow())
+        .values({hash_column.key: token_hash(token)})
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return token if minted == 1 else None
+
+
 def start_session(user: User) -> str:
     """Create a session row and return the token for the cookie.
 

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from referral.accounts import second_factor_views, service
 from referral.accounts.forms import ChangePasswordForm, ConfirmForm, LoginForm, SetPasswordForm
 from referral.accounts.ratelimit import client_address, login_limits, refused_login
-from referral.accounts.sessions import end_session, start_session
+from referral.accounts.sessions import end_session
+from referral.accounts.signin import complete_login
 from referral.audit import service as audit
 from referral.errors import DomainError
 from referral.extensions import db
 from referral.help.first_login import next_after_login
 from referral.web.database import reading_only
 from referral.web.forms import attach_error
-from referral.web.redirects import safe_next
 
 bp = Blueprint("accounts", __name__)
 bp.register_blueprint(second_factor_views.bp)  # endpoints accounts.factors.*
@@ -47,17 +47,7 @@ def login() -> str | Response:
         if second_factor_views.needs_second_step(user):
             db.session.commit()  # the password's audit row; the login completes after the factor
             return second_factor_views.begin_second_step(user, form.next.data)
-        locale = session.get("locale")
-        session.clear()  # rotate: nothing from the anonymous session survives login
-        if locale:
-            session["locale"] = locale
-        session["sid"] = start_session(user)
-        session.permanent = True
-        login_user(user)
-        db.session.commit()
-        if user.must_change_password:
-            return redirect(url_for("accounts.change_password"))
-        return redirect(next_after_login(user, safe_next(form.next.data) or url_for("home.index")))
+        return complete_login(user, form.next.data)
     return render_template("accounts/login.html", form=form, error=None)
 
 
