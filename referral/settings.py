@@ -282,6 +282,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("METRICS_ALLOWED_ADDRESSES", TEXT, env="METRICS_ALLOWED_ADDRESSES",
             default="127.0.0.1/32,::1/128"),  # who may read /metrics (referral/ops/access.py)
     Setting("METRICS_TOKEN", TEXT, env="METRICS_TOKEN", default=""),  # or with this bearer token
+    # AGPL-3.0 section 13: users of the service are offered its source (the footer's link).
+    Setting("SOURCE_URL", Url(("https", "http"), empty=True), env="SOURCE_URL", default=""),
     # REFERRAL_<KEY>: durations in seconds.
     Setting("SECRET_KEY", TEXT),
     Setting("POSTGRES_JIT", BOOL),

@@ -41,6 +41,8 @@ MEANINGS: dict[str, str] = {
     "SMTP_PASSWORD": "SMTP password",
     "MAIL_FROM": "sender address of notification e-mails",
     "PUBLIC_BASE_URL": "the address users open: links in e-mails, passkeys' origin",
+    "SOURCE_URL": "where users get the source of the version you run (AGPL-3.0 section 13: "
+                  "required once you change the code); linked in every page's footer",
     "SESSION_IDLE_MINUTES": "log out after this many minutes without activity",
     "SESSION_LIFETIME_HOURS": "end every session this many hours after login",
     "PASSWORD_RESET_MINUTES": "how long a self-service password-reset link works",

@@ -48,3 +48,11 @@ def test_security_policy_gives_a_private_channel_and_the_scope() -> None:
     for kind in ("Authorization bypass", "Data leaks", "Audit tampering", "CSRF, XSS",
                  "Cryptography"):
         assert kind in policy, kind
+
+
+def test_every_page_offers_the_source_when_the_operator_says_where(app, client) -> None:
+    """AGPL-3.0 section 13: the footer links SOURCE_URL; unset, no dead link is shown."""
+    assert "Source code" not in client.get("/login").get_data(as_text=True)
+    app.config["SOURCE_URL"] = "https://example.org/referral/src"
+    page = client.get("/login", headers={"Accept-Language": "ru"}).get_data(as_text=True)
+    assert '<a href="https://example.org/referral/src" rel="noopener">Исходный код</a>' in page
