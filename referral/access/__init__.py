@@ -1,5 +1,6 @@
 """Who may do what (permissions) and who may see which rows (scope)."""
 
+from referral.access.acting import scoped
 from referral.access.permissions import Permission, Role, require, role_can
 from referral.access.scope import (
     Actor,
@@ -20,5 +21,6 @@ __all__ = [
     "register_scope",
     "require",
     "role_can",
+    "scoped",
     "system_actor",
 ]

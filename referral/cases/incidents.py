@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select, update
 
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.audit import service as audit
+from referral.cases import hooks
 from referral.cases import service as cases
 from referral.cases.classification import (
     CONTEXTS,
@@ -234,6 +235,7 @@ def record_incident(actor: Actor, case_id: int, data: IncidentInput) -> Incident
                                  object_id=incident.id)
         emit("case.repeat", subject_type="case", subject_id=case.id, incident_id=incident.id)
     db.session.flush()
+    hooks.incident_recorded(actor, case, incident)
     return incident
 
 

@@ -28,6 +28,7 @@ from referral.accounts.models import User
 from referral.agencies.models import District, Region
 from referral.audit import service as audit
 from referral.audit.models import AuditEvent
+from referral.cases import hooks
 from referral.cases.models import (
     Case,
     CaseMember,
@@ -382,6 +383,8 @@ def change_status(actor: Actor, case_id: int, *, status: str, reason: str | None
                                 field="status")
     if target == CaseStatus.CLOSED and reason not in CLOSED_REASONS:
         raise DomainError(_("Choose the reason for closing the case."), field="reason")
+    if target == CaseStatus.CLOSED:
+        hooks.check_close(actor, case)
     before = case.status
     done = db.session.execute(
         update(Case.__table__).where(Case.__table__.c.id == case.id,

@@ -11,15 +11,11 @@ extended deadline or new progress starts a fresh set of reminders.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import func, select
 
 from referral.access.idlist import in_values
 from referral.access.permissions import Role
@@ -27,11 +23,19 @@ from referral.access.scope import acting_as, system_actor
 from referral.accounts.models import User
 from referral.accounts.service import actor_for
 from referral.cases.models import Case, CaseStatus, RiskLevel
-from referral.events.service import EventSpec, emit_many
+from referral.events.service import EventSpec
 from referral.extensions import db
-from referral.models_base import utcnow
 from referral.notifications.config import setting
-from referral.notifications.models import ReminderLog
+from referral.notifications.rules import (  # noqa: F401 - the sweep's helpers, re-exported
+    Reminder,
+    epoch_seconds,
+    logged_already,
+    not_logged,
+    once_many,
+    registered_rules,
+    stamp,
+    stamp_sql,
+)
 
 PENDING = "reminder.referral_pending"
 NO_PROGRESS = "reminder.referral_no_progress"
@@ -45,94 +49,6 @@ def _optional(module: str) -> object | None:
         return importlib.import_module(module)
     except ImportError:
         return None
-
-
-@dataclass(frozen=True)
-class Reminder:
-    """One reminder to send at most once: its log key and the event that announces it."""
-
-    subject_type: str
-    subject_id: int
-    kind: str
-    threshold: str
-    event: EventSpec
-
-
-def _claim(chunk: list[Reminder]) -> dict[tuple[str, int, str, str], int]:
-    """Insert the log rows that do not exist yet; their keys → log ids. A row that exists
-    (sent before, or by a concurrent sweep a moment ago) is skipped by the unique key."""
-    dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    now = utcnow()
-    table = ReminderLog.__table__
-    statement = insert(table).values([
-        {"subject_type": r.subject_type, "subject_id": r.subject_id, "kind": r.kind,
-         "threshold": r.threshold, "created_at": now} for r in chunk
-    ]).on_conflict_do_nothing().returning(table.c.subject_type, table.c.subject_id,
-                                          table.c.kind, table.c.threshold, table.c.id)
-    return {tuple(row[:4]): row[4] for row in db.session.execute(statement)}
-
-
-def once_many(reminders: Sequence[Reminder]) -> int:
-    """Log and announce each reminder that was not sent before; how many were sent.
-
-    The log row and its event are written together in the caller's transaction, so a second
-    sweep, a redelivered task or a duplicated beat finds the row and sends nothing. One
-    INSERT … ON CONFLICT DO NOTHING claims a batch, one flush emits its events and one
-    UPDATE links them: a few statements per batch, not per reminder (docs/performance.md).
-    """
-    sent = 0
-    for start in range(0, len(reminders), 500):
-        chunk = list({(r.subject_type, r.subject_id, r.kind, r.threshold): r
-                      for r in reminders[start:start + 500]}.values())
-        claimed = _claim(chunk)
-        won = [r for r in chunk if (r.subject_type, r.subject_id, r.kind, r.threshold)
-               in claimed]
-        if not won:
-            continue
-        emitted = emit_many([r.event for r in won])
-        db.session.execute(update(ReminderLog), [
-            {"id": claimed[(r.subject_type, r.subject_id, r.kind, r.threshold)],
-             "event_id": event.id} for r, event in zip(won, emitted, strict=True)])
-        sent += len(won)
-    return sent
-
-
-def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")
-
-
-def _stamp_sql(column: Any) -> Any:
-    """``_stamp`` of a UTC timestamp column, computed by the database (for anti-joins)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
-    return func.strftime("%Y-%m-%dT%H:%M:%S+00:00", column)
-
-
-def _epoch(column: Any) -> Any:
-    """Seconds since 1970 of a timestamp column, computed by the database (for prefilters)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", column)
-    return (func.julianday(column) - 2440587.5) * 86400.0
-
-
-def _not_logged(subject_type: str, subject_id: Any, kind: str, threshold: Any) -> Any:
-    """No reminder of this kind and threshold yet: lets a sweep skip, in SQL, what it already
-    sent, so its cost follows what is due and not the size of the tables (docs/performance.md).
-    ``once`` still checks and inserts under the unique key."""
-    return ~exists().where(ReminderLog.subject_type == subject_type,
-                           ReminderLog.subject_id == subject_id, ReminderLog.kind == kind,
-                           ReminderLog.threshold == threshold)
-
-
-def _logged(subject_type: str, kind: str, ids: list[int]) -> set[tuple[int, str]]:
-    """(subject id, threshold) of the reminders of one kind already sent for ``ids``."""
-    found: set[tuple[int, str]] = set()
-    for start in range(0, len(ids), 1000):
-        found.update(db.session.execute(select(ReminderLog.subject_id, ReminderLog.threshold).where(
-            ReminderLog.subject_type == subject_type, ReminderLog.kind == kind,
-            in_values(ReminderLog.subject_id, ids[start:start + 1000]))).all())
-    return found
 
 
 # --- referrals -----------------------------------------------------------------------------------
@@ -161,7 +77,8 @@ def remind_pending_referrals(*, now: datetime) -> int:
         referral_cls.id, referral_cls.case_id, referral_cls.sender_agency_id,
         referral_cls.receiver_agency_id, referral_cls.sent_at, referral_cls.deadline_at,
     ).where(referral_cls.status == "sent", referral_cls.deadline_at > now,
-            _epoch(referral_cls.sent_at) * (1 - low) + _epoch(referral_cls.deadline_at) * low
+            epoch_seconds(referral_cls.sent_at) * (1 - low)
+            + epoch_seconds(referral_cls.deadline_at) * low
             <= now.timestamp() + 1)).all()
     ids = [r.id for r in pending]
     # The window starts (as _window_start) and the reminders already sent, for all at once.
@@ -172,7 +89,7 @@ def remind_pending_referrals(*, now: datetime) -> int:
                 in_values(history.referral_id, ids[start_at:start_at + 1000]),
                 history.action.in_(("reassign", "extend_deadline")))
             .group_by(history.referral_id)).all())
-    done = _logged("referral", PENDING, ids)
+    done = logged_already("referral", PENDING, ids)
     for referral in pending:
         restarted = restarts.get(referral.id)
         start = max(referral.sent_at, restarted) if restarted else referral.sent_at
@@ -182,7 +99,7 @@ def remind_pending_referrals(*, now: datetime) -> int:
         if not crossed:
             continue
         top = crossed[-1]
-        threshold = f"{top}%@{_stamp(referral.deadline_at)}"
+        threshold = f"{top}%@{stamp(referral.deadline_at)}"
         if (referral.id, threshold) not in done:
             due.append(_referral_reminder(PENDING, referral, threshold, threshold=top))
     return once_many(due)
@@ -208,12 +125,12 @@ def remind_stalled_referrals(*, now: datetime) -> int:
     # stalled referrals (thousands, all reminded before) is never read row by row.
     new_ids = select(referral_cls.id).where(
         referral_cls.status.in_(("accepted", "in_progress")), last <= cutoff,
-        _not_logged("referral", referral_cls.id, NO_PROGRESS, _stamp_sql(last)))
+        not_logged("referral", referral_cls.id, NO_PROGRESS, stamp_sql(last)))
     stalled = db.session.execute(
         select(referral_cls).where(referral_cls.id.in_(new_ids))).scalars().all()
     return once_many([
         _referral_reminder(NO_PROGRESS, referral,
-                           _stamp(referral.last_progress_at or referral.accepted_at))
+                           stamp(referral.last_progress_at or referral.accepted_at))
         for referral in stalled])
 
 
@@ -230,9 +147,9 @@ def escalate_high_risk_cases(*, now: datetime) -> int:
         Case.risk_level == RiskLevel.HIGH, Case.status != CaseStatus.CLOSED,
         ~Case.referral_accepted,
         Case.high_risk_flagged_at.is_not(None), Case.high_risk_flagged_at <= cutoff,
-        _not_logged("case", Case.id, HIGH_RISK, _stamp_sql(Case.high_risk_flagged_at)))
+        not_logged("case", Case.id, HIGH_RISK, stamp_sql(Case.high_risk_flagged_at)))
     return once_many([
-        Reminder("case", case_id, HIGH_RISK, _stamp(flagged_at),
+        Reminder("case", case_id, HIGH_RISK, stamp(flagged_at),
                  EventSpec(HIGH_RISK, "case", case_id, {"case_id": case_id}))
         for case_id, flagged_at in db.session.execute(query).all()])
 
@@ -249,7 +166,7 @@ def remind_measures_ending(*, now: datetime) -> int:
     days_before = sorted(setting("NOTIFY_MEASURE_ENDING_DAYS"))
     due: list[Reminder] = []
     ending = measures.ending_within(today, days_before[-1])
-    done = _logged("protective_measure", MEASURE_ENDING, [m.id for m in ending])
+    done = logged_already("protective_measure", MEASURE_ENDING, [m.id for m in ending])
     for measure in ending:
         left = (measure.ends_on - today).days
         days = next(d for d in days_before if left <= d)
@@ -290,7 +207,7 @@ def send_daily_digests(*, now: datetime) -> int:
     day = local.date().isoformat()
     coordinators = db.session.execute(select(User).where(
         User.role == Role.COORDINATOR, User.is_active_account.is_(True))).scalars().all()
-    done = _logged("user", DIGEST, [u.id for u in coordinators])
+    done = logged_already("user", DIGEST, [u.id for u in coordinators])
     due: list[Reminder] = []
     for user in coordinators:
         if (user.id, day) in done:
@@ -303,9 +220,12 @@ def send_daily_digests(*, now: datetime) -> int:
 
 
 def run_all(*, now: datetime) -> dict[str, int]:
-    """One sweep: every rule, as the system."""
+    """One sweep: every rule, as the system (the rules below, then those domains registered)."""
+    from referral.domains import domain_modules
+
+    domain_modules("notify")  # each domain's notify.py registers its rules on import
     with acting_as(system_actor("reminder sweep")):
-        return {
+        counts = {
             "pending": remind_pending_referrals(now=now),
             "expired": expire_overdue(now=now),
             "stalled": remind_stalled_referrals(now=now),
@@ -314,6 +234,9 @@ def run_all(*, now: datetime) -> dict[str, int]:
             "digests": send_daily_digests(now=now),
             "conference_actions": _sweep_conference_actions(now=now),
         }
+        for name, rule in registered_rules():
+            counts[name] = rule(now=now)
+        return counts
 
 
 def _sweep_conference_actions(*, now: datetime) -> int:

@@ -136,14 +136,14 @@ def test_statements_per_expiry_batch_do_not_grow_with_the_batch(world):
 
 def test_a_reminder_logged_before_is_not_sent_again_and_the_others_are(world):
     made = _overdue_referrals(world, 3)
-    threshold = f"50%@{reminders._stamp(made[0].deadline_at)}"
+    threshold = f"50%@{reminders.stamp(made[0].deadline_at)}"
     with acting_as(system_actor("test")):
         db.session.add(ReminderLog(subject_type="referral", subject_id=made[0].id,
                                    kind=reminders.PENDING, threshold=threshold))
         db.session.commit()
         sent = reminders.once_many([
             reminders._referral_reminder(reminders.PENDING, r, threshold if i == 0 else
-                                         f"50%@{reminders._stamp(r.deadline_at)}", threshold=50)
+                                         f"50%@{reminders.stamp(r.deadline_at)}", threshold=50)
             for i, r in enumerate(made)])
         db.session.commit()
     assert sent == 2
