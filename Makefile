@@ -7,6 +7,9 @@ TEST_STAMP := $(VENV)/.installed-test
 # Hashed pins from pyproject.toml; refresh both with `make lock` (scripts/lock).
 LOCK := requirements.lock
 TEST_LOCK := requirements-test.lock
+# The suite on every core (pytest-xdist), a test file's tests on one worker (some modules build
+# on one migrated database step by step); `make test PYTEST_WORKERS=` runs it in one process.
+PYTEST_WORKERS ?= -n auto --dist loadfile
 
 .PHONY: run test lint lock migrate seed worker beat web translations clean
 
@@ -38,7 +41,7 @@ run: $(STAMP) translations
 test: $(TEST_STAMP) translations
 	bash scripts/ensure-chromium
 	$(BIN)/ruff check .
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q $(PYTEST_WORKERS)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .

@@ -461,7 +461,7 @@ FINAL_ACTION = {"declined": "decline", "cancelled": "cancel", "expired": "expire
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds")  # as referral.notifications.reminders._stamp
+    return moment.isoformat(timespec="seconds")  # as referral.notifications.rules.stamp
 
 
 # One person per IIN (a unique index): the serial is the person id's last four digits, and the
@@ -1033,7 +1033,7 @@ def generate(url: str, *, scale: float, seed: int = 2026, workers: int = 2,
                   due=max(1, round(1000 * scale)), seed=seed)
     from referral.audit import service as audit_service
     from referral.cases.risk import thresholds
-    from referral.coordination import month_figures
+    from referral.coordination.stats import month_rows as month_figures
     from referral.extensions import db
 
     with app.app_context():

@@ -27,6 +27,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(TEMPLATES_DIR),
         instance_path=os.environ.get("REFERRAL_INSTANCE_PATH") or str(INSTANCE_DIR),
     )
+    # A command that must open another database as the app (restore's verification) builds a
+    # sibling app through this, without importing the wiring it sits below.
+    app.extensions["referral.create_app"] = create_app
     env_name = (test_config or {}).get("ENV_NAME") or settings.environment_name(os.environ)
     app.config.from_object(CONFIGS[env_name])
     if test_config:
@@ -39,6 +42,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _finish_config(app)
     settings.check_config(app.config)
     check_production_config(app.config)
+    from referral.documents.crypto import require_production_key
+
+    require_production_key(app.config)  # every stored document's key: never a default one
 
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -75,8 +81,8 @@ def _finish_config(app: Flask) -> None:
     url = cfg.get("SQLALCHEMY_DATABASE_URI") or default_sqlite_url(app.instance_path)
     cfg["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(url)
     if cfg["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and not cfg["POSTGRES_JIT"]:
-        # Short queries that PostgreSQL merely estimates as costly paid 11-68 ms of JIT
-        # compilation each (docs/performance.md); a libpq start-up option, no statement.
+        # Short queries that PostgreSQL merely estimates as costly would pay 11-68 ms of JIT
+        # compilation each; a libpq start-up option, no statement.
         options = dict(cfg.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args") or {})
         connect_args["options"] = f"{connect_args.get('options', '')} -c jit=off".strip()

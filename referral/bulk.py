@@ -2,8 +2,8 @@
 
 An executemany sends and executes one INSERT per row: the driver builds and pipelines each one,
 and the server parses, plans and runs each one. The minute sweep writes thousands of rows at once
-(history, timeline, in-app notifications, audit), and that per-row work was a third of its time
-(docs/performance.md). On PostgreSQL the rows go as one array per column and the server unpacks
+(history, timeline, in-app notifications, audit), and that per-row work would be a third of its
+time. On PostgreSQL the rows go as one array per column and the server unpacks
 them with ``unnest``: one statement, whatever the number of rows, inserted in the given order
 (so ids from a sequence follow it). Other databases keep the executemany.
 """
@@ -31,7 +31,7 @@ except ImportError:  # another driver: the arrays go as plain lists
 class _BinaryList(list):  # type: ignore[type-arg]
     """A column's values sent in PostgreSQL's binary format. psycopg writes a text array by
     escaping each string with a regular expression: 89 ms for 5,000 JSON values, against 1 ms
-    in binary, and the sweep sends tens of thousands (docs/performance.md)."""
+    in binary, and the sweep sends tens of thousands."""
 
 
 if psycopg is not None:

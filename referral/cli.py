@@ -12,8 +12,8 @@ from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
 from referral.accounts import service as accounts
 from referral.agencies import service as agencies
+from referral.agencies.catalogue import SERVICES
 from referral.agencies.models import AgencyType
-from referral.agencies.services import SERVICES
 from referral.audit import service as audit
 from referral.audit.verify import default_workers
 from referral.errors import DomainError

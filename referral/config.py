@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from referral.errors import ConfigurationError  # noqa: F401 (importers name it here too)
+
 DEFAULT_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production by check_production_config
 
 
@@ -146,10 +148,6 @@ def normalise_database_url(url: str) -> str:
 def default_sqlite_url(instance_path: str) -> str:
     Path(instance_path).mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{Path(instance_path) / 'referral.sqlite'}"
-
-
-class ConfigurationError(RuntimeError):
-    """The app must not start with this configuration."""
 
 
 def check_production_config(config: dict[str, Any]) -> None:

@@ -65,6 +65,8 @@ AGENCIES = [
      ("police_protection",), True, 0, False),
     ("zhezkazgan_social", "Zhezkazgan Social Services", "social_services", "KZ-62",
      "Zhezkazgan City", ("social_support", "child_protection"), False, 0, False),
+    ("almaty_school", "Almaty School-Lyceum No. 1", "education", "KZ-75", "Almaly District", (),
+     False, 0, False),
     ("admin_office", "Referral System Administration", "coordination", "KZ-71", None, (), False, 0,
      False),
 ]
@@ -94,6 +96,8 @@ USERS = [
      "police officer (remote Aral district)"),
     ("kyzylorda.crisis", "Ainur Sabitovna", "kyzylorda_crisis", Role.OFFICER, (),
      "crisis-center worker (Kyzylorda)"),
+    ("school", "Gaukhar Amanovna", "almaty_school", Role.OFFICER, (),
+     "school safeguarding lead (Almaty)"),
     ("admin", "System Administrator", "admin_office", Role.ADMINISTRATOR, (), "administrator"),
 ]
 

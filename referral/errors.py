@@ -35,3 +35,7 @@ class ReadOnlyAccess(DomainError):
 
 class IllegalTransition(DomainError):
     """A state change that the lifecycle does not allow from the current state."""
+
+
+class ConfigurationError(RuntimeError):
+    """The app must not start with this configuration."""

@@ -1,8 +1,8 @@
 """The coordinators' statistics may read from a PostgreSQL replica (``DATABASE_REPLICA_URL``).
 
-Why only those: they are the heaviest read-only statements (a region's year in one GROUP BY,
-docs/performance.md) and a few seconds of replication lag do not matter to them (they are
-cached for minutes anyway, figures_cache.py). Everything else reads its own writes and stays on
+Why only those: they are the heaviest read-only statements (a region's year in one GROUP BY)
+and a few seconds of replication lag do not matter to them (they are cached for minutes
+anyway, referral/coordination/stats/cache.py). Everything else reads its own writes and stays on
 the primary, and so does the audit entry each statistics page writes.
 
 How: the statement runs through the request's own ORM session with the replica's engine as its
@@ -25,7 +25,10 @@ from flask import current_app
 from sqlalchemy import Engine, create_engine
 
 from referral.config import ConfigurationError, normalise_database_url
-from referral.web.database import READ_ONLY
+
+# An engine's execution option: its connections never write (this replica), so the audit
+# chain's head is never taken there (referral/web/database.py).
+READ_ONLY = "referral_read_only"
 
 _ENGINE = "referral_replica_engine"  # app.extensions
 _lock = threading.Lock()

@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from referral.config import ConfigurationError
+from referral.errors import ConfigurationError
 
 
 class SettingError(ConfigurationError):

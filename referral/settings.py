@@ -155,6 +155,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_FORMAT", Choice(("json", "text"))),
     Setting("LOG_LEVEL", Choice(("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))),
     Setting("RETENTION_MONTHS", MonthsByName(), default={}),  # referral/retention/policy.py
+    # Documents (referral/documents/crypto.py, storage.py): the master key (base64 of 32 bytes),
+    # old keys still read during a rotation, and where the encrypted files are kept.
+    Setting("DOCUMENTS_KEY", TEXT, default=""),
+    Setting("DOCUMENTS_OLD_KEYS", TEXT, default=""),
+    Setting("DOCUMENTS_STORE", Choice(("file", "s3")), default="file"),
+    Setting("DOCUMENTS_DIR", TEXT, default=""),  # "": <instance>/documents
+    Setting("DOCUMENTS_S3_ENDPOINT", Url(("http", "https"), empty=True), default=""),
+    Setting("DOCUMENTS_S3_BUCKET", TEXT, default="referral-documents"),
+    Setting("DOCUMENTS_S3_ACCESS_KEY", TEXT, default=""),
+    Setting("DOCUMENTS_S3_SECRET_KEY", TEXT, default=""),
+    Setting("DOCUMENTS_S3_REGION", TEXT, default="us-east-1"),
+    Setting("DOCUMENTS_MAX_MB", Integer(1, 1024), default=20),  # one file; documents/service.py
 )
 
 # REFERRAL_ variables that are not app settings (read before the app exists, or by tools):

@@ -159,6 +159,23 @@ MEANINGS: dict[str, str] = {
     "REFERRAL_LOG_LEVEL": "least level logged",
     "REFERRAL_RETENTION_MONTHS": "retention periods overriding the shipped ones: JSON of kind "
                                  "code to months after the case closed",
+    "REFERRAL_DOCUMENTS_KEY": "base64 of 32 random bytes: the master key wrapping each "
+                              "document's own key. Production refuses to start without one. "
+                              "To change it: the old key into `REFERRAL_DOCUMENTS_OLD_KEYS`, "
+                              "the new one here, then `flask documents rotate-key`",
+    "REFERRAL_DOCUMENTS_OLD_KEYS": "earlier master keys, separated by commas, still read until "
+                                   "`flask documents rotate-key` has re-wrapped every document "
+                                   "key; empty afterwards",
+    "REFERRAL_DOCUMENTS_STORE": "where encrypted documents are kept: `file` (a folder) or "
+                                "`s3` (S3-compatible object storage, e.g. MinIO)",
+    "REFERRAL_DOCUMENTS_DIR": "the folder of the `file` store; empty: `<instance>/documents`",
+    "REFERRAL_DOCUMENTS_S3_ENDPOINT": "URL of the S3 API (MinIO: `http://minio:9000`); empty: "
+                                      "AWS",
+    "REFERRAL_DOCUMENTS_S3_BUCKET": "bucket of the `s3` store (created when missing)",
+    "REFERRAL_DOCUMENTS_S3_ACCESS_KEY": "access key of the `s3` store",
+    "REFERRAL_DOCUMENTS_S3_SECRET_KEY": "secret key of the `s3` store",
+    "REFERRAL_DOCUMENTS_S3_REGION": "region of the `s3` store",
+    "REFERRAL_DOCUMENTS_MAX_MB": "largest document a user may attach, in megabytes (per file)",
     # Read before the app exists, or by tools.
     "REFERRAL_ENV": "`development`, `production` or `testing`",
     "REFERRAL_INSTANCE_PATH": "folder of SQLite files, the beat schedule, default backups",
@@ -181,6 +198,7 @@ COMPUTED: dict[str, str] = {
     "REFERRAL_RISK_GROUP_HIGH_FROM": "instrument's",
     "REFERRAL_REMINDER_SWEEP_SECONDS": "60",
     "REFERRAL_RETENTION_MONTHS": "`{}`: referral/data/retention.json",
+    "REFERRAL_DOCUMENTS_KEY": "derived from `SECRET_KEY`; production: none, required",
     "REFERRAL_ENV": "development",
     "REFERRAL_INSTANCE_PATH": "`instance/`; image: `/var/lib/referral`",
     "REFERRAL_DEV_MAILBOX": "on",
@@ -189,8 +207,8 @@ COMPUTED: dict[str, str] = {
 
 
 def _module_defaults() -> dict[str, Any]:
-    from referral.coordination import figures_cache
-    from referral.coordination.review import DEFAULTS as review_defaults
+    from referral.coordination.service.review import DEFAULTS as review_defaults
+    from referral.coordination.stats import cache as figures_cache
     from referral.notifications.config import DEFAULTS as notify_defaults
 
     return {**notify_defaults, **review_defaults,

@@ -3,16 +3,20 @@
 The suite runs on SQLite by default. Point it at real servers with
   TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test
   TEST_REDIS_URL=redis://127.0.0.1:6379/15
+Under pytest-xdist (`make test` runs ``-n auto``) each worker uses its own database
+(``<name>_gw0``, created if missing) and its own Redis db (15, 14, …), derived from those URLs.
 With REFERRAL_REQUIRE_SERVICES=1 (set by .ci/run) a test marked postgres, redis or browser that
 would be skipped fails the run instead.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
 import shutil
 import sqlite3
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +31,33 @@ from werkzeug.serving import make_server
 
 from referral import create_app
 
+
+def _per_worker(name: str, rewrite: Any) -> None:
+    """Under pytest-xdist each worker gets its own database and Redis db, derived from the URL
+    given, so two workers never truncate, flush or consume each other's data. Rewritten in the
+    environment too, for tests (and the processes they start) that read it from there."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    value = os.environ.get(name, "")
+    if worker and value and not os.environ.get(f"{name}_SHARED_BY_WORKERS"):
+        os.environ[f"{name}_SHARED_BY_WORKERS"] = value
+        os.environ[name] = rewrite(value, int(worker.removeprefix("gw")), worker)
+
+
+def _worker_database(url: str, index: int, worker: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+def _worker_redis(url: str, index: int, worker: str) -> str:
+    base, _, number = url.rpartition("/")
+    db = int(number) if number.isdigit() else 0
+    return f"{base}/{(db - index) % 16}"
+
+
+_per_worker("TEST_DATABASE_URL", _worker_database)
+_per_worker("TEST_REDIS_URL", _worker_redis)
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 REQUIRE_SERVICES = os.environ.get("REFERRAL_REQUIRE_SERVICES") == "1"
@@ -90,6 +121,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # --- databases ----------------------------------------------------------------------------------
 
 
+_DOCUMENTS_DIR = tempfile.mkdtemp(prefix="referral-test-documents-")
+atexit.register(shutil.rmtree, _DOCUMENTS_DIR, ignore_errors=True)
+
+
 def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
     cfg = {
         "ENV_NAME": "testing",
@@ -98,12 +133,28 @@ def base_config(database_url: str, **extra: Any) -> dict[str, Any]:
         "SERVER_NAME": None,
         "REDIS_URL": TEST_REDIS_URL,
         "CELERY_BROKER_URL": TEST_REDIS_URL or "memory://",
+        # Uploaded documents go to a folder of this test process, never the instance folder.
+        "DOCUMENTS_DIR": _DOCUMENTS_DIR,
     }
     cfg.update(extra)
     return cfg
 
 
+def _ensure_postgres_database(url: str) -> None:
+    """Create the database if it does not exist (a worker's own copy under pytest-xdist)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": parsed.database}).first():
+            conn.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+
+
 def _reset_postgres(url: str) -> None:
+    _ensure_postgres_database(url)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))

@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 from referral.demo import DEMO_PASSWORD, demo_email
 
 # One user per kind of home page: casework (police, a crisis centre), coordination, administration.
-DEMO_USERS = ("police", "crisis", "coordinator", "admin")
+DEMO_USERS = ("police", "crisis", "coordinator", "admin", "school")
 # Links that end the session, download files or are not pages.
 SKIPPED = ("/logout", "/export", ".csv", ".xlsx", "/static/")
 HREF = re.compile(r"""<a\b[^>]*\bhref\s*=\s*(["'])(.*?)\1""", re.I | re.S)

@@ -54,6 +54,7 @@ RAW_CODES = {
 # each in its own language) and abbreviations with no translation.
 ALLOWED = frozenset({
     "english", "csv", "xlsx", "excel", "utc", "smtp", "sms", "pdf", "ok",
+    "jpeg", "png", "heic", "docx", "odt",  # file formats' names (documents)
     "ctrl", "cmd",  # key names on the keyboard
     "gbvims",  # the international classification's own name (offences page)
     "javascript", "pin",  # names of a technology and of a security key's code
@@ -156,6 +157,7 @@ MUST_VISIT = {
     "coordinator": {"/", "/coordination/review", "/coordination/conferences",
                     "/coordination/conferences/N"},
     "admin": {"/", "/admin/users", "/admin/audit", "/admin/system"},
+    "school": {"/", "/schools/notices", "/schools/notices/N"},
 }
 
 

@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.app_config(WTF_CSRF_ENABLED=True)
 
 WIDTH = 360
 PAGES_PER_USER = 45
-USERS = ("police", "crisis", "coordinator", "admin")
+USERS = ("police", "crisis", "coordinator", "admin", "school")
 # Links that end the session, download files or change something when followed.
 SKIPPED = ("/logout", "/export", ".csv", ".xlsx", "/static/")
 

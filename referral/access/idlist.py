@@ -2,9 +2,9 @@
 
 A rule like "in my region, or restricted and naming me" is an ``OR`` of two branches. PostgreSQL
 combines index scans for an ``OR`` only when every branch is an index condition; ``id IN
-(SELECT …)`` is a join, not one, so the named branch had to lead with ``restricted = true`` and
-every coordinator query read all restricted cases of the nation (5,000 rows) to keep the two or
-three naming the reader (docs/performance.md). ``id = ANY(ARRAY(SELECT …))`` is an index
+(SELECT …)`` is a join, not one, so the named branch would lead with ``restricted = true`` and
+every coordinator query would read all restricted cases of the nation to keep the two or three
+naming the reader. ``id = ANY(ARRAY(SELECT …))`` is an index
 condition: the subquery runs once, and its few ids are looked up by primary key.
 Other databases get the plain ``IN``.
 """
@@ -55,8 +55,8 @@ def in_values(column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElemen
     """``column IN (values)`` for a list of values known in Python (ids of a batch).
 
     On PostgreSQL one array parameter, ``column = ANY(%(ids)s)``: a batch of 500 ids written as
-    500 placeholders made a statement of 13,000 characters that psycopg and PostgreSQL parsed
-    again on every run (the minute sweep sends a dozen; docs/performance.md). Elsewhere the
+    500 placeholders makes a statement of 13,000 characters that psycopg and PostgreSQL parse
+    again on every run, and the minute sweep sends a dozen. Elsewhere the
     plain ``IN``.
     """
     found = list(values)

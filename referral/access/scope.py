@@ -1,9 +1,11 @@
 """Row scoping: every ORM query for protected records is filtered for the current actor.
 
-A model opts in with ``__scoped__ = True`` and registers one rule with ``register_scope``. The
-``do_orm_execute`` listener below adds the rule to every SELECT, UPDATE and DELETE through the
-ORM session (SQLAlchemy's ``with_loader_criteria`` recipe). With no actor set, a query touching a
-scoped model raises ``ScopeMissing``: a forgotten check fails loudly instead of leaking rows.
+Default-deny: every model declares ``__scoped__ = True`` and registers one rule with
+``register_scope``, or says why its rows need no scope with ``__unscoped__ = "why"`` (checked
+at start-up). The ``do_orm_execute`` listener below adds the rule to every SELECT, UPDATE and
+DELETE through the ORM session (SQLAlchemy's ``with_loader_criteria`` recipe). With no actor
+set, a query touching a scoped model raises ``ScopeMissing``: a forgotten check fails loudly
+instead of leaking rows.
 Background jobs and CLI commands act as ``system_actor(reason)``, which is explicit and greppable.
 """
 
@@ -22,7 +24,6 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.util import find_tables
 
 from referral.access.criteria import ScopeCriteria
-from referral.accounts.sessions import session_value
 
 
 class ScopeMissing(RuntimeError):
@@ -40,7 +41,7 @@ class Actor:
     system_reason: str | None = None
     # Whether the user is named on any restricted case, when known (read with the session):
     # False lets every rule drop its "or restricted and naming the user" branch, an OR that
-    # kept PostgreSQL from reading a coordinator's case list in index order (docs/performance.md).
+    # keeps PostgreSQL from reading a coordinator's case list in index order.
     # Dropping it can only hide rows, never show more; see ``knows_named_on_no_sealed_case``.
     named_on_sealed: bool | None = None
 
@@ -62,6 +63,22 @@ _current: ContextVar[Actor | None] = ContextVar("referral_actor", default=None)
 # cases package with referral.accounts.sessions.register_session_column).
 NAMED_ON_SEALED = "named_on_sealed"
 
+SessionValueReader = Callable[[str, int], Any | None]
+
+
+def _no_session_value(_name: str, _user_id: int) -> Any | None:
+    return None
+
+
+_session_value: list[SessionValueReader] = [_no_session_value]
+
+
+def set_session_value_reader(reader: SessionValueReader) -> None:
+    """Where values read with the request's session come from (the accounts package registers
+    its reader), so this core module imports no domain. Until one is set, no value is held and
+    the rules keep every branch: the safe side."""
+    _session_value[0] = reader
+
 
 def knows_named_on_no_sealed_case(actor: Actor) -> bool:
     """True when the rules may leave out the actor's named restricted cases: the actor says the
@@ -70,7 +87,7 @@ def knows_named_on_no_sealed_case(actor: Actor) -> bool:
     a test without a session never holds it)."""
     if actor.named_on_sealed is not False or actor.user_id is None:
         return False
-    held = session_value(NAMED_ON_SEALED, actor.user_id)
+    held = _session_value[0](NAMED_ON_SEALED, actor.user_id)
     return held is not None and not held
 
 
@@ -122,10 +139,33 @@ def scoped_models() -> dict[type, ScopeRule]:
 
 
 def check_every_scoped_model_has_a_rule(models: list[type]) -> None:
-    """Called at start-up: a model marked ``__scoped__`` without a rule stops the app."""
-    missing = [m.__name__ for m in models if getattr(m, "__scoped__", False) and m not in _RULES]
-    if missing:
-        raise RuntimeError(f"scoped models without a rule: {', '.join(missing)}")
+    """Called at start-up: scoping is default-deny, so a model must say which side it is on.
+
+    Each mapped model declares ``__scoped__ = True`` (and registers a rule) or
+    ``__unscoped__ = "why its rows need no row scope"``. A model with neither, with both, or
+    scoped without a rule stops the app, naming the models.
+    """
+    problems = unmarked_models(models)
+    if problems:
+        raise RuntimeError("models without a scope decision (declare __scoped__ = True with a "
+                           "register_scope rule, or __unscoped__ = \"why\"): "
+                           + "; ".join(problems))
+
+
+def unmarked_models(models: list[type]) -> list[str]:
+    """What is wrong with each model's scope marker, one line per model (empty: all good)."""
+    problems = []
+    for model in models:
+        scoped = getattr(model, "__scoped__", False) is True
+        reason = getattr(model, "__unscoped__", None)
+        has_reason = isinstance(reason, str) and bool(reason.strip())
+        if scoped and has_reason:
+            problems.append(f"{model.__name__}: both __scoped__ and __unscoped__")
+        elif scoped and model not in _RULES:
+            problems.append(f"{model.__name__}: __scoped__ without a register_scope rule")
+        elif not scoped and not has_reason:
+            problems.append(f"{model.__name__}: neither __scoped__ nor __unscoped__ = \"why\"")
+    return sorted(problems)
 
 
 def _touches_scoped_model(state: ORMExecuteState) -> bool:
@@ -168,8 +208,8 @@ def _criteria_for(actor: Actor) -> tuple[Any, ...]:
     """The loader criteria of every rule for one actor, built once and reused by each statement.
 
     Rules build SQL expressions only (never read data), so the result depends on the actor and
-    the registered rules alone; building them for every statement was a third of an inbox
-    request's time (docs/performance.md). Each option also keys itself once for SQLAlchemy's
+    the registered rules alone; building them for every statement would cost a third of an
+    inbox request's time. Each option also keys itself once for SQLAlchemy's
     statement cache (referral/access/criteria.py).
     """
     return tuple(ScopeCriteria(model, rule(actor)) for model, rule in _RULES.items())

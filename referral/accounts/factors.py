@@ -24,6 +24,7 @@ class TotpFactor(db.Model):
     """
 
     __tablename__ = "totp_factors"
+    __unscoped__ = "a user's own second factor, read by the signed-in user's id only"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -38,6 +39,7 @@ class Passkey(db.Model):
     """A WebAuthn credential (passkey or security key) registered by the user."""
 
     __tablename__ = "passkeys"
+    __unscoped__ = "a user's own second factor, read by the signed-in user's id only"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -53,6 +55,7 @@ class RecoveryCode(db.Model):
     """One recovery code, stored as the SHA-256 of its 80 random bits (second_factor.py)."""
 
     __tablename__ = "recovery_codes"
+    __unscoped__ = "a user's own recovery codes (hashes), read by the signed-in user's id only"
     __table_args__ = (UniqueConstraint("user_id", "code_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,20 +5,17 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     EmailField,
     HiddenField,
-    IntegerField,
     PasswordField,
     SelectMultipleField,
     StringField,
 )
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from referral.web.forms import REQUIRED, ConfirmForm  # noqa: F401 (other domains import them here)
 from referral.web.redirects import safe_next
 from referral.web.widgets import SelectField
-
-REQUIRED = _l("This field is required.")
 
 
 def _site_path_or_empty(value: str | None) -> str:
@@ -70,18 +67,6 @@ class NewUserForm(UserForm):
                  ("password", _l("Set an initial password (changed at first login)"))],
     )
     initial_password = PasswordField(_l("Initial password"), validators=[Optional()])
-
-
-class ConfirmForm(FlaskForm):
-    """An empty form: a CSRF-protected POST button."""
-
-
-class ActiveForm(FlaskForm):
-    active = BooleanField()
-
-
-class VersionedForm(FlaskForm):
-    version = IntegerField()
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -22,6 +22,9 @@ coordinator_regions = Table(
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __unscoped__ = (
+        "the staff directory: names and agencies of staff are shown to colleagues; editing is "
+        "guarded by permissions")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -58,6 +61,7 @@ class UserSession(db.Model):
     """One login. The cookie carries only ``token``; revoking the row ends the session."""
 
     __tablename__ = "user_sessions"
+    __unscoped__ = "login sessions, read by the token's hash or the signed-in user's id"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -78,6 +82,7 @@ class LoginThrottle(db.Model):
     """Failed attempts per login identifier, known account or not, so both answer alike."""
 
     __tablename__ = "login_throttles"
+    __unscoped__ = "failed-login counters keyed by hashes; no person or case data"
 
     identifier_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     # The account alone (without the client address), so that a password reset can lift every
@@ -92,6 +97,7 @@ class Invitation(db.Model):
     """A one-time link that lets a new user set their own password."""
 
     __tablename__ = "invitations"
+    __unscoped__ = "one-time links read by their token's hash or by an administrator's permission"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -114,6 +120,7 @@ class PasswordReset(db.Model):
     """
 
     __tablename__ = "password_resets"
+    __unscoped__ = "one-time links read by their token's hash"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -49,10 +49,6 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher().check_needs_rehash(password_hash)
-
-
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
     text = resources.files("referral").joinpath("data/common-passwords.txt").read_text("utf-8")

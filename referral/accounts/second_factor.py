@@ -1,7 +1,7 @@
 """Second factors: who must have one, the authenticator app (TOTP), removal and reset.
 
 Recovery codes are in recovery_codes.py, passkeys in passkeys.py; the login step and the pages
-in second_factor_views.py. Services flush; the view commits.
+in views/second_factor.py. Services flush; the view commits.
 
 The TOTP secret is kept encrypted: AES-GCM under a key derived (HKDF-SHA256) from SECRET_KEY,
 bound to the user's id, so a copy of the database alone does not give anyone's codes. Changing

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from referral.accounts.forms import REQUIRED
+from referral.web.forms import REQUIRED
 
 # A browser's WebAuthn answer (JSON, base64url parts); an attestation with a certificate chain
 # runs to a few kilobytes.

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -357,6 +357,3 @@ def accept_invitation(token: str, *, password: str, confirm: str) -> User:
                  actor_user_id=inv.user_id, actor_agency_id=inv.user.agency_id)
     return inv.user
 
-
-def count_users() -> int:
-    return db.session.execute(select(func.count()).select_from(User)).scalar_one()

@@ -14,6 +14,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
+from referral.access.scope import set_session_value_reader
+from referral.accounts.device_names import device_label
 from referral.accounts.models import User, UserSession
 from referral.extensions import db
 from referral.models_base import utcnow
@@ -48,8 +50,6 @@ def start_session(user: User) -> str:
     token = secrets.token_urlsafe(32)
     device = address = ""
     if has_request_context():
-        from referral.accounts.devices import device_label
-
         device = device_label(request.headers.get("User-Agent", ""))
         address = (request.remote_addr or "")[:45]
     db.session.add(UserSession(token_hash=token_hash(token), user_id=user.id, device=device,
@@ -107,6 +107,9 @@ def session_value(name: str, user_id: int) -> Any | None:
     if held is None or held[0] != user_id:
         return None
     return held[1].get(name)
+
+
+set_session_value_reader(session_value)
 
 
 def holds_session_value(name: str) -> bool:

@@ -11,11 +11,12 @@ from werkzeug.wrappers import Response
 from referral.access.permissions import ROLE_LABELS, Permission, Role, role_can
 from referral.access.scope import Actor, current_actor
 from referral.accounts import service
-from referral.accounts.forms import ConfirmForm, NewUserForm, UserForm
+from referral.accounts.forms import NewUserForm, UserForm
 from referral.agencies.models import Agency, Region
-from referral.errors import DomainError, StaleEdit
+from referral.errors import DomainError
 from referral.extensions import db
-from referral.web.forms import attach_error
+from referral.web.forms import ConfirmForm, attach_error
+from referral.web.submit import StaleShown, run_or_flash, submit_form
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -97,30 +98,18 @@ def edit_user(user_id: int) -> str | Response:
     actor = _require_user_manager()
     user = service.get_user_for(actor, user_id)
     form = UserForm(obj=user) if not UserForm().is_submitted() else UserForm()
-    stale = None
     if not form.is_submitted():
         form.version.data = str(user.version)
         form.region_codes.data = sorted(user.region_codes)
         form.locale.data = user.locale or ""
     _fill_choices(form, actor)
-    if form.validate_on_submit():
-        try:
-            service.update_user(actor, user, _input(form),
-                                expected_version=int(form.version.data or 0))
-        except DomainError as err:
-            db.session.rollback()
-            attach_error(form, err)
-            user = service.get_user_for(actor, user_id)
-            if isinstance(err, StaleEdit):
-                # Keep what was typed; the next save applies it over the version now shown.
-                stale = user
-                form.version.data = str(user.version)
-        else:
-            db.session.commit()
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, new=False, user=user,
-                           confirm_form=ConfirmForm(), stale=stale, role_labels=ROLE_LABELS)
+    stale = StaleShown(form, lambda: service.get_user_for(actor, user_id))
+    done = submit_form(form, lambda: service.update_user(
+        actor, user, _input(form), expected_version=int(form.version.data or 0)),
+        done=url_for("admin.users"), message=_("Changes saved."), on_stale=stale)
+    return done or render_template("admin/user_form.html", form=form, new=False, user=user,
+                                   confirm_form=ConfirmForm(), stale=stale.current,
+                                   role_labels=ROLE_LABELS)
 
 
 @bp.post("/users/<int:user_id>/active/<int:active>")
@@ -130,15 +119,9 @@ def set_active(user_id: int, active: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     user = service.get_user_for(actor, user_id)
-    try:
-        service.set_active(actor, user, bool(active))
-    except DomainError as err:
-        db.session.rollback()
-        flash(err.message, "error")
-    else:
-        db.session.commit()
-        flash(_("User reactivated.") if active else
-              _("User deactivated. Their sessions have ended."), "success")
+    run_or_flash(lambda: service.set_active(actor, user, bool(active)),
+                 message=_("User reactivated.") if active else
+                 _("User deactivated. Their sessions have ended."))
     return redirect(url_for("admin.edit_user", user_id=user_id))
 
 

@@ -14,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from referral.accounts.forms import REQUIRED
+from referral.web.forms import REQUIRED
 from referral.web.widgets import SelectField
 
 

@@ -54,6 +54,7 @@ class Region(db.Model):
     """A first-level administrative unit, keyed by its ISO 3166-2 code (e.g. KZ-75)."""
 
     __tablename__ = "regions"
+    __unscoped__ = "the list of regions is public to every signed-in user"
 
     code: Mapped[str] = mapped_column(String(8), primary_key=True)
     name_en: Mapped[str] = mapped_column(String(120))
@@ -79,6 +80,7 @@ class District(db.Model):
     """A second-level unit; editable data. Remote districts are where coverage gaps show."""
 
     __tablename__ = "districts"
+    __unscoped__ = "the list of districts is public to every signed-in user"
     __table_args__ = (UniqueConstraint("region_code", "name_en"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -97,6 +99,7 @@ class District(db.Model):
 
 class Agency(db.Model):
     __tablename__ = "agencies"
+    __unscoped__ = "the directory of agencies is public to every signed-in user"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -138,9 +141,10 @@ class Agency(db.Model):
 
 
 class AgencyService(db.Model):
-    """A service an agency offers (codes in referral.agencies.services)."""
+    """A service an agency offers (codes in referral.agencies.catalogue)."""
 
     __tablename__ = "agency_services"
+    __unscoped__ = "the services an agency offers are part of the public directory"
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     service_code: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)

@@ -6,16 +6,15 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor
+from referral.agencies.catalogue import SERVICES
 from referral.agencies.models import Agency, AgencyService, AgencyType, District, Region
-from referral.agencies.services import SERVICES
 from referral.audit import service as audit
 from referral.errors import DomainError, NotVisible, StaleEdit
 from referral.extensions import db
@@ -160,18 +159,6 @@ def get_agency(agency_id: int) -> Agency:
     if agency is None:
         raise NotVisible("agency", agency_id)
     return agency
-
-
-def agency_choices(region_codes: Sequence[str] | None = None,
-                   keep_id: int | None = None) -> list[Any]:
-    """(id, name) of the agencies of ``region_codes`` (all when None), in list_agencies order,
-    for filter drop-downs: plain rows, not 2,000 model objects on every page view
-    (docs/performance.md). ``keep_id``: an agency already chosen stays in the list."""
-    query = select(Agency.id, Agency.name).order_by(Agency.region_code, Agency.name)
-    if region_codes is not None:
-        wanted = Agency.region_code.in_(list(region_codes))
-        query = query.where(or_(wanted, Agency.id == keep_id) if keep_id else wanted)
-    return list(db.session.execute(query))
 
 
 def list_agencies(*, region_code: str | None = None, active_only: bool = False) -> list[Agency]:

@@ -9,16 +9,15 @@ from werkzeug.wrappers import Response
 
 from referral.access.permissions import Permission, require
 from referral.access.scope import current_actor
-from referral.accounts.forms import ConfirmForm
 from referral.agencies import service
+from referral.agencies.catalogue import SERVICES
 from referral.agencies.forms import AgencyForm, DistrictForm
 from referral.agencies.models import AGENCY_TYPE_LABELS, AgencyType
-from referral.agencies.services import SERVICES
 from referral.audit import service as audit
-from referral.errors import DomainError, StaleEdit
 from referral.extensions import db
-from referral.web.forms import attach_error
+from referral.web.forms import ConfirmForm
 from referral.web.labels import region_name
+from referral.web.submit import StaleShown, run_or_flash, submit_form
 
 bp = Blueprint("agencies", __name__, url_prefix="/admin/agencies")
 
@@ -60,17 +59,9 @@ def index() -> str:
 def new() -> str | Response:
     form = AgencyForm()
     _fill(form)
-    if form.validate_on_submit():
-        try:
-            service.create_agency(current_actor(), _input(form))
-        except DomainError as err:
-            db.session.rollback()
-            attach_error(form, err)
-        else:
-            db.session.commit()
-            flash(_("Agency created."), "success")
-            return redirect(url_for("agencies.index"))
-    return render_template("agencies/form.html", form=form, agency=None)
+    done = submit_form(form, lambda: service.create_agency(current_actor(), _input(form)),
+                       done=url_for("agencies.index"), message=_("Agency created."))
+    return done or render_template("agencies/form.html", form=form, agency=None)
 
 
 @bp.route("/<int:agency_id>", methods=["GET", "POST"])
@@ -79,28 +70,16 @@ def new() -> str | Response:
 def edit(agency_id: int) -> str | Response:
     agency = service.get_agency(agency_id)
     form = AgencyForm() if AgencyForm().is_submitted() else AgencyForm(obj=agency)
-    stale = None
     if not form.is_submitted():
         form.version.data = str(agency.version)
         form.services.data = agency.service_codes
     _fill(form)
-    if form.validate_on_submit():
-        try:
-            service.update_agency(current_actor(), agency, _input(form),
-                                  expected_version=int(form.version.data or 0))
-        except DomainError as err:
-            db.session.rollback()
-            attach_error(form, err)
-            agency = service.get_agency(agency_id)
-            if isinstance(err, StaleEdit):
-                stale = agency
-                form.version.data = str(agency.version)
-        else:
-            db.session.commit()
-            flash(_("Changes saved."), "success")
-            return redirect(url_for("agencies.index"))
-    return render_template("agencies/form.html", form=form, agency=agency,
-                           confirm_form=ConfirmForm(), stale=stale)
+    stale = StaleShown(form, lambda: service.get_agency(agency_id))
+    done = submit_form(form, lambda: service.update_agency(
+        current_actor(), agency, _input(form), expected_version=int(form.version.data or 0)),
+        done=url_for("agencies.index"), message=_("Changes saved."), on_stale=stale)
+    return done or render_template("agencies/form.html", form=form, agency=agency,
+                                   confirm_form=ConfirmForm(), stale=stale.current)
 
 
 @bp.post("/<int:agency_id>/active/<int:active>")
@@ -109,9 +88,9 @@ def edit(agency_id: int) -> str | Response:
 def set_active(agency_id: int, active: int) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    service.set_agency_active(current_actor(), service.get_agency(agency_id), bool(active))
-    db.session.commit()
-    flash(_("Agency reactivated.") if active else _("Agency deactivated."), "success")
+    agency = service.get_agency(agency_id)
+    run_or_flash(lambda: service.set_agency_active(current_actor(), agency, bool(active)),
+                 message=_("Agency reactivated.") if active else _("Agency deactivated."))
     return redirect(url_for("agencies.edit", agency_id=agency_id))
 
 

@@ -15,6 +15,9 @@ class AuditEvent(db.Model):
     """One audited action. Never updated or deleted: database triggers refuse both."""
 
     __tablename__ = "audit_events"
+    __unscoped__ = (
+        "read only through the audit pages, which the audit permission guards; rows hold ids, no "
+        "case content")
     __table_args__ = (
         Index("ix_audit_events_object", "object_type", "object_id"),
         Index("ix_audit_events_actor_time", "actor_user_id", "created_at"),
@@ -46,6 +49,7 @@ class AuditChainHead(db.Model):
     """
 
     __tablename__ = "audit_chain_head"
+    __unscoped__ = "one row of hashes that orders audit writers; no data about people or cases"
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

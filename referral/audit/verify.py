@@ -4,8 +4,8 @@ The walk is in id order over plain rows in keyset batches. On PostgreSQL the cha
 split into id ranges checked by separate processes, each on its own connection: a row's check
 needs only the row itself and the previous row's hash, so each range is walked on its own and
 the ranges' ends are matched afterwards. The answer is the same as the one-process walk (the
-first broken row by id, and how many rows were checked up to it); only the time differs
-(docs/performance.md: ten million rows).
+first broken row by id, and how many rows were checked up to it); only the time differs, which
+matters at ten million rows.
 
 The last row must be the chain head (``audit_chain_head``), which writers update with every
 row: rows removed from the end leave no broken link, but they leave the head behind.

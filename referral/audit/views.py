@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
+from werkzeug.datastructures import MultiDict
 
 from referral.access.permissions import Permission, require
 from referral.audit import labels, service
+from referral.audit.models import AuditEvent
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 PAGE = 50
@@ -27,18 +29,7 @@ def _date(value: str | None) -> datetime | None:
 def index() -> str:
     """Filters travel in the query string: they hold codes and ids, never personal data."""
     args = request.args
-    actor = args.get("actor", type=int)
-    events = service.list_events(
-        action=args.get("action") or None,
-        actor_user_id=actor,
-        object_type=args.get("object_type") or None,
-        object_id=args.get("object_id") or None,
-        outcome=args.get("outcome") or None,
-        since=_date(args.get("since")),
-        until=_date(args.get("until")),
-        before_id=args.get("before", type=int),
-        limit=PAGE + 1,
-    )
+    events = _filtered(args)
     more = len(events) > PAGE
     events = events[:PAGE]
     older_url = None
@@ -50,6 +41,21 @@ def index() -> str:
         outcome_label=labels.outcome_label,
         action_choices=_choices(labels.ACTION_LABELS, args.get("action")),
         object_choices=_choices(labels.OBJECT_LABELS, args.get("object_type")))
+
+
+def _filtered(args: MultiDict[str, str]) -> list[AuditEvent]:
+    """One page of events (and one more, to tell whether there are older ones)."""
+    return service.list_events(
+        action=args.get("action") or None,
+        actor_user_id=args.get("actor", type=int),
+        object_type=args.get("object_type") or None,
+        object_id=args.get("object_id") or None,
+        outcome=args.get("outcome") or None,
+        since=_date(args.get("since")),
+        until=_date(args.get("until")),
+        before_id=args.get("before", type=int),
+        limit=PAGE + 1,
+    )
 
 
 def _choices(table: dict[str, object], current: str | None) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from referral.backup import service
 from referral.backup.checksum import ChecksumError
 from referral.backup.crypto import BackupKeyError, parse_key
 from referral.backup.engines import BackupError
+from referral.documents.storage import current_store
 
 FAILURES = (BackupError, ChecksumError, BackupKeyError)
 
@@ -43,12 +44,16 @@ def backup_command(out_dir: Path | None, encrypt: bool) -> None:
     key = _key(required=True) if encrypt else None
     _record("database.backup", {"encrypted": encrypt})  # in the backup itself: who copied all
     try:
-        made = service.make_backup(current_app.config["SQLALCHEMY_DATABASE_URI"], folder, key=key)
+        made = service.make_backup(current_app.config["SQLALCHEMY_DATABASE_URI"], folder, key=key,
+                                   documents=current_store())
     except FAILURES as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"backup written: {made.path} ({made.size:,} bytes"
                f"{', encrypted' if made.encrypted else ''})")
     click.echo(f"checksum: {made.checksum_path}")
+    if made.documents is not None:
+        click.echo(f"documents: {made.documents} ({made.document_count:,} files; they open "
+                   f"only with REFERRAL_DOCUMENTS_KEY, which is not in the backup)")
 
 
 @click.command("restore")
@@ -64,10 +69,13 @@ def restore_command(file: Path, into: str | None, yes: bool) -> None:
 
     target = normalise_database_url(into or current_app.config["SQLALCHEMY_DATABASE_URI"])
     try:
-        service.restore(file, target, key=_key(required=False), replace=yes)
+        files = service.restore(file, target, key=_key(required=False), replace=yes,
+                                documents=current_store())
     except FAILURES as err:
         raise click.ClickException(str(err)) from None
     click.echo(f"restored {file.name}")
+    if files:
+        click.echo(f"restored {files:,} document files into the documents store")
     for name, count in service.table_counts(target).items():
         click.echo(f"  {name:40} {count:>12,}")
     report, behind = verify_restored(target)
@@ -96,14 +104,13 @@ def verify_restored(target: str):  # noqa: ANN201 - (ChainReport, str)
     """The audit chain of the restored database, walked by the app's own verification on an
     app bound to it (the restore then recorded in it); and a note when its migrations are
     behind the code."""
-    from referral import create_app
     from referral.audit.verify import default_workers, verify_chain
     from referral.backup.upgrade import revisions
     from referral.extensions import db
 
     config = dict(current_app.config)
     config.update(SQLALCHEMY_DATABASE_URI=target, CHECK_MIGRATIONS=False)
-    app = create_app(config)
+    app = current_app.extensions["referral.create_app"](config)
     current, heads = revisions(app)
     with app.app_context():
         try:

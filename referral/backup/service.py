@@ -1,27 +1,31 @@
 """Make a backup file and restore one: the steps ``flask backup`` / ``flask restore`` run.
 
 What a backup holds: the whole database (every table: cases, people, referrals, the audit
-trail and its head, the outbox, users and their second factors, sessions). Nothing else in the
-instance folder is data: ``broker.sqlite`` holds task messages only (the work they stand for is
-in the database's outbox and is swept again), ``celerybeat-schedule`` the scheduler's last run
-times, ``dev-mailbox/`` development e-mail. There are no uploaded files.
+trail and its head, the outbox, users and their second factors, sessions), and beside it the
+stored documents (``referral/backup/documents.py``: the encrypted objects of the documents store,
+the folder or S3). Nothing else in the instance folder is data: ``broker.sqlite`` holds task
+messages only (the work they stand for is in the database's outbox and is swept again),
+``celerybeat-schedule`` the scheduler's last run times, ``dev-mailbox/`` development e-mail.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, func, inspect, select, table
 
-from referral.backup import checksum, crypto, engines
+from referral.backup import checksum, crypto, engines, files
+from referral.backup import documents as stored_documents
 from referral.backup.engines import BackupError
+
+if TYPE_CHECKING:
+    from referral.documents.storage import BlobStore
 
 PREFIX = "referral-"
 
@@ -32,6 +36,8 @@ class Backup:
     checksum_path: Path
     size: int
     encrypted: bool
+    documents: Path | None = None  # the stored documents' archive (None: none were stored)
+    document_count: int = 0
 
 
 def backup_name(kind: str, now: datetime, *, encrypted: bool) -> str:
@@ -41,37 +47,22 @@ def backup_name(kind: str, now: datetime, *, encrypted: bool) -> str:
     return f"{PREFIX}{now.astimezone(UTC):%Y%m%dT%H%M%SZ}{suffix}{'.enc' if encrypted else ''}"
 
 
-def _private_file(path: Path):  # noqa: ANN202 - a binary file object
-    """A new file only its owner reads (a backup holds every case)."""
-    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
-
-
 def make_backup(database_url: str, out_dir: Path, *, key: bytes | None = None,
-                now: datetime | None = None) -> Backup:
-    """Back the database up into ``out_dir``; written under a ``.partial`` name and renamed
-    when complete, so a file with the final name is always whole."""
+                now: datetime | None = None, documents: BlobStore | None = None) -> Backup:
+    """Back the database up into ``out_dir``, then the ``documents`` store's files when it
+    holds any; written under a ``.partial`` name and renamed when complete, so a file with the
+    final name is always whole."""
     kind = "postgresql" if engines.is_postgres(database_url) else "sqlite"
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / backup_name(kind, now or datetime.now(UTC), encrypted=key is not None)
     if final.exists():
         raise BackupError(f"{final} already exists")
-    partial = final.with_name(final.name + ".partial")
-    try:
-        with _private_file(partial) as handle:
-            writer = checksum.HashingWriter(handle)
-            with _plain_dump(kind, database_url, out_dir) as plain:
-                if key is None:
-                    shutil.copyfileobj(plain, writer, crypto.CHUNK)
-                else:
-                    crypto.encrypt_stream(key, plain, writer)
-            handle.flush()
-            os.fsync(handle.fileno())
-        partial.rename(final)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    sums = checksum.write_checksum(final, writer.hash.hexdigest())
-    return Backup(final, sums, writer.size, key is not None)
+    with _plain_dump(kind, database_url, out_dir) as plain:
+        sums, size = files.sealed_copy(plain, final, key=key)
+    archive, count = None, 0
+    if documents is not None and next(iter(documents.keys("")), None) is not None:
+        archive, count = stored_documents.write_archive(documents, final, key=key)
+    return Backup(final, sums, size, key is not None, archive, count)
 
 
 @contextmanager
@@ -107,9 +98,7 @@ def opened_backup(path: Path, key: bytes | None) -> Iterator[tuple[str, Path]]:
                           f"the key it was made with")
     with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
         plain = Path(scratch) / "plain"
-        with path.open("rb") as source, _private_file(plain) as sink:
-            for block in crypto.decrypt_stream(key, source):
-                sink.write(block)
+        files.decrypted_copy(path, key, plain)
         with plain.open("rb") as handle:
             kind = engines.kind_of(handle.read(16))
         yield kind, plain
@@ -122,9 +111,11 @@ def is_empty(database_url: str) -> bool:
 
 
 def restore(path: Path, target_url: str, *, key: bytes | None = None,
-            replace: bool = False) -> None:
+            replace: bool = False, documents: BlobStore | None = None) -> int:
     """Restore the backup at ``path`` into ``target_url``: refused into a database that has
-    tables unless ``replace``; PostgreSQL into PostgreSQL, SQLite into SQLite."""
+    tables unless ``replace``; PostgreSQL into PostgreSQL, SQLite into SQLite. The backup's
+    documents go back into ``documents``; returns how many."""
+    archive = stored_documents.check_archive(path) if documents is not None else None
     with opened_backup(path, key) as (kind, plain):
         target_kind = "postgresql" if engines.is_postgres(target_url) else "sqlite"
         if kind != target_kind:
@@ -137,6 +128,9 @@ def restore(path: Path, target_url: str, *, key: bytes | None = None,
             engines.pg_restore(target_url, plain)
         else:
             engines.sqlite_restore(plain, engines.sqlite_path(target_url))
+    if archive is None or documents is None:
+        return 0
+    return stored_documents.restore_archive(archive, documents, key=key)
 
 
 def table_counts(database_url: str) -> dict[str, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from referral.access import scoped
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.audit import service as audit
@@ -16,7 +17,6 @@ from referral.cases import service as cases
 from referral.cases.models import AccessRequest, Case, CaseParticipant
 from referral.cases.people import PersonInput, matching_people
 from referral.cases.scope import DATA_CATEGORIES, visible_case_ids
-from referral.cases.service import scoped
 from referral.errors import DomainError, NotVisible, StaleEdit
 from referral.events.service import emit
 from referral.extensions import db

@@ -10,26 +10,41 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from referral.access import scoped
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.agencies.models import Agency
 from referral.audit import service as audit
+from referral.cases.iin import normalise_iin
 from referral.cases.models import Case, CaseMember, CaseParticipant, ParticipantRole, Person
 from referral.cases.names import name_key
 from referral.cases.scope import visible_case_ids, visible_categories
-from referral.cases.service import scoped
 from referral.errors import DomainError
 from referral.extensions import db
 
-if TYPE_CHECKING:
-    from referral.cases.people import PersonInput
-
 NAME_SIMILARITY = 0.85
+
+
+@dataclass(frozen=True)
+class PersonInput:
+    """Who a person is, as typed: checked for duplicates before it is saved (people.py)."""
+
+    surname: str
+    given_name: str
+    patronymic: str = ""
+    sex: str | None = None
+    birth_date: date | None = None
+    approx_age: int | None = None
+    iin: str = ""
+
+    def __post_init__(self) -> None:
+        # Compared and stored as typed without separators: one person, one string.
+        object.__setattr__(self, "iin", normalise_iin(self.iin))
 
 
 @dataclass

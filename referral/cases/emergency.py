@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from referral.access import scoped
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.accounts.models import User
@@ -28,7 +29,7 @@ from referral.cases.emergency_models import EmergencyAccess
 from referral.cases.emergency_scope import live_grant_ids
 from referral.cases.models import Case, CaseParticipant, Person
 from referral.cases.scope import visible_case_ids
-from referral.cases.service import add_timeline_entry, scoped
+from referral.cases.service import add_timeline_entry
 from referral.cases.timeline import register_timeline_labels
 from referral.errors import DomainError, NotVisible, StaleEdit
 from referral.events.service import emit
@@ -137,20 +138,6 @@ def _grant(actor: Actor, case_id: int, reason: str, now: datetime) -> EmergencyA
     emit("case.emergency_access", subject_type="case", subject_id=case_id,
          owner_agency_id=owner, emergency_access_id=grant.id)
     return grant
-
-
-def record_emergency_read(actor: Actor, case: Case) -> None:
-    """Audit a read of ``case`` through emergency access, and keep the grant for the banner."""
-    with acting_as(actor):
-        grant = db.session.execute(
-            select(EmergencyAccess).where(
-                EmergencyAccess.user_id == actor.user_id, EmergencyAccess.case_id == case.id,
-                EmergencyAccess.case_id.in_(live_grant_ids(actor.user_id)))
-            .order_by(EmergencyAccess.ends_at.desc()).limit(1)).scalar_one_or_none()
-    audit.record("case.emergency_view", object_type="case", object_id=case.id,
-                 details={"emergency_access_id": grant.id if grant else None})
-    if grant is not None and has_request_context():
-        g.emergency_access = grant
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from referral.access.permissions import Role
 from referral.access.scope import Actor, register_scope
 from referral.cases.emergency_models import EmergencyAccess
 from referral.cases.models import Case
-from referral.cases.scope import (
+from referral.cases.sharing import (
     DATA_CATEGORIES,
     register_category_source,
     register_read_only_sharing,
 )
+from referral.extensions import db
 from referral.models_base import UTCDateTime, utcnow
 
 _grants = EmergencyAccess.__table__
@@ -44,8 +45,6 @@ def _emergency_cases(actor: Actor) -> Select[tuple[int]]:
 
 def _emergency_categories(actor: Actor, case_id: int) -> set[str]:
     """Everything a survivor's safety may hang on in an emergency: every category, to read."""
-    from referral.extensions import db
-
     found = db.session.execute(
         live_grant_ids(actor.user_id).where(_grants.c.case_id == case_id).limit(1)).first()
     return set(DATA_CATEGORIES) if found else set()

@@ -10,6 +10,7 @@ from wtforms import (
     DateTimeLocalField,
     HiddenField,
     IntegerField,
+    PasswordField,
     RadioField,
     SelectMultipleField,
     StringField,
@@ -227,3 +228,15 @@ def risk_form_class() -> type[FlaskForm]:
 
 
 RiskForm = risk_form_class()
+
+
+class EmergencyAccessForm(FlaskForm):
+    term = HiddenField(validators=[DataRequired(REQUIRED), Length(max=120)])
+    reason = TextAreaField(_l("Why do you need this case now?"),
+                           validators=[DataRequired(REQUIRED), Length(max=1000)])
+    password = PasswordField(_l("Your password, to confirm it is you"),
+                             validators=[DataRequired(REQUIRED), Length(max=128)])
+
+
+class ReviewedForm(FlaskForm):
+    pass

@@ -4,6 +4,8 @@
   reads) when the case may not be closed yet; every guard runs before a case is closed.
 - ``register_incident_hook``: ``fn(actor, case, incident)`` runs in the same transaction right
   after an incident is recorded (a school notice, a re-assessment made due).
+- ``register_case_page_part``: ``fn(actor, case)`` gives the names the case page's template
+  reads for a later domain's section of it (the case's referrals), read as the page is shown.
 
 A domain registers from a module imported at start-up (its ``models.py`` or ``views.py``).
 """
@@ -15,9 +17,11 @@ from typing import Any
 
 CloseGuard = Callable[[Any, Any], None]
 IncidentHook = Callable[[Any, Any, Any], None]
+CasePagePart = Callable[[Any, Any], dict[str, Any]]
 
 _CLOSE_GUARDS: list[CloseGuard] = []
 _INCIDENT_HOOKS: list[IncidentHook] = []
+_CASE_PAGE_PARTS: list[CasePagePart] = []
 
 
 def register_close_guard(fn: CloseGuard) -> CloseGuard:
@@ -41,3 +45,17 @@ def check_close(actor: Any, case: Any) -> None:
 def incident_recorded(actor: Any, case: Any, incident: Any) -> None:
     for hook in _INCIDENT_HOOKS:
         hook(actor, case, incident)
+
+
+def register_case_page_part(fn: CasePagePart) -> CasePagePart:
+    if fn not in _CASE_PAGE_PARTS:
+        _CASE_PAGE_PARTS.append(fn)
+    return fn
+
+
+def case_page_parts(actor: Any, case: Any) -> dict[str, Any]:
+    """What the registered domains show on the case page, as names for its template."""
+    found: dict[str, Any] = {}
+    for part in _CASE_PAGE_PARTS:
+        found.update(part(actor, case))
+    return found

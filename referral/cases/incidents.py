@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
+from referral.access import scoped
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.audit import service as audit
 from referral.cases import hooks
@@ -31,7 +32,6 @@ from referral.cases.models import (
     ParticipantRole,
     Person,
 )
-from referral.cases.service import scoped
 from referral.errors import DomainError
 from referral.events.service import emit
 from referral.extensions import db

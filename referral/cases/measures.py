@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from referral.access import scoped
 from referral.access.scope import Actor, acting_as
 from referral.audit import service as audit
 from referral.cases import service as cases
@@ -22,7 +23,6 @@ from referral.cases.models import (
     ParticipantRole,
     ProtectiveMeasure,
 )
-from referral.cases.service import scoped
 from referral.cases.terms import Term
 from referral.errors import DomainError, NotVisible
 from referral.events.service import emit

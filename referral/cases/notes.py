@@ -5,12 +5,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from referral.access import scoped
 from referral.access.scope import Actor, acting_as
 from referral.audit import service as audit
 from referral.cases import service as cases
 from referral.cases.models import CaseNote, CaseNoteRevision
 from referral.cases.scope import DATA_CATEGORIES, visible_categories
-from referral.cases.service import scoped
 from referral.errors import DomainError, NotVisible
 from referral.extensions import db
 from referral.models_base import utcnow

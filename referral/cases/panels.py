@@ -21,10 +21,10 @@ def _cases(actor: Actor, *conditions: Any) -> dict[str, Any]:
 
     The total is ``count(*) OVER ()``, counted before the limit, except for a coordinator:
     PostgreSQL costs a window count under a LIMIT as if the limit stopped the scan early, and
-    with the case list's "high risk first" index of a region (migration 0014) it walked the
-    whole region in index order to count 700 rows (47 ms instead of 2). Their total is a
-    subquery of its own; an agency's cases have no such index, and counting them apart would
-    build the agency's visible set twice (docs/performance.md).
+    with the case list's "high risk first" index of a region it walks the whole region in index
+    order to count 700 rows (47 ms instead of 2). Their total is a subquery of its own; an
+    agency's cases have no such index, and counting them apart would build the agency's visible
+    set twice.
     """
     if actor.role == Role.COORDINATOR:
         counted = select(Case.id).where(*conditions).correlate(None).subquery()

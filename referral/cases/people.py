@@ -9,12 +9,12 @@ learns of a match.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from referral.access import scoped
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor, acting_as
 from referral.audit import service as audit
@@ -22,6 +22,7 @@ from referral.cases import duplicates as dup
 from referral.cases import service as cases
 from referral.cases.duplicates import (  # noqa: F401 - the people API callers know
     DuplicateReport,
+    PersonInput,
     find_duplicates,
     matching_people,
 )
@@ -37,26 +38,10 @@ from referral.cases.models import (
 )
 from referral.cases.names import key_matches, name_key, name_words
 from referral.cases.scope import visible_categories
-from referral.cases.service import scoped
 from referral.errors import DomainError, NotVisible
 from referral.extensions import db
 
 CHECKED_ROLES = (ParticipantRole.SURVIVOR, ParticipantRole.ALLEGED_OFFENDER)
-
-
-@dataclass(frozen=True)
-class PersonInput:
-    surname: str
-    given_name: str
-    patronymic: str = ""
-    sex: str | None = None
-    birth_date: date | None = None
-    approx_age: int | None = None
-    iin: str = ""
-
-    def __post_init__(self) -> None:
-        # Compared and stored as typed without separators: one person, one string.
-        object.__setattr__(self, "iin", normalise_iin(self.iin))
 
 
 @dataclass(frozen=True)

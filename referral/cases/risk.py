@@ -21,6 +21,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
+from referral.access import scoped
 from referral.access.scope import Actor, acting_as
 from referral.audit import service as audit
 from referral.cases import service as cases
@@ -56,8 +57,8 @@ from referral.cases.risk_instrument import (  # noqa: F401 - the instrument, as 
     level_for,
     thresholds,
 )
-from referral.cases.service import scoped
-from referral.errors import DomainError
+from referral.cases.scope import visible_categories
+from referral.errors import DomainError, NotVisible
 from referral.events.service import emit
 from referral.extensions import db
 from referral.models_base import utcnow
@@ -247,16 +248,12 @@ def trend(assessments: list[RiskAssessment]) -> str | None:
 
 @scoped
 def get_assessment_for(actor: Actor, assessment_id: int) -> RiskAssessment:
-    from referral.errors import NotVisible
-
     with acting_as(actor):
         found = db.session.execute(select(RiskAssessment).where(
             RiskAssessment.id == assessment_id)).scalar_one_or_none()
     if found is None:
         raise NotVisible("risk_assessment", assessment_id)
     case = cases.get_case_for(actor, found.case_id)
-    from referral.cases.scope import visible_categories
-
     if "risk_assessment" not in visible_categories(actor, case):
         raise NotVisible("risk_assessment", assessment_id)
     return found

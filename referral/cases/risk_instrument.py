@@ -126,7 +126,7 @@ def current() -> Instrument:
 
 
 CURRENT_VERSION = _load()[0]
-# The version migration 0020 gives to every assessment made before versions were recorded.
+# The version of every assessment made before assessments recorded theirs.
 FIRST_VERSION = "2024-count"
 FACTOR_CODES = current().codes
 RISK_FACTORS: tuple[tuple[str, Any], ...] = tuple((i.code, i.question) for i in current().items)

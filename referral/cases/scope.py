@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, event, exists, false, or_, select, true, union_all
 from sqlalchemy.orm import ORMExecuteState, Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, False_
 
 from referral.access.idlist import in_id_list
 from referral.access.permissions import Role
@@ -22,12 +22,12 @@ from referral.access.scope import (
     NAMED_ON_SEALED,
     Actor,
     acting_as,
-    clear_rule_cache,
     knows_named_on_no_sealed_case,
     register_scope,
 )
 from referral.accounts.sessions import forget_session_value, register_session_column
 from referral.audit.models import AuditEvent
+from referral.cases import emergency_scope  # noqa: F401 - registers emergency access's sources
 from referral.cases.models import (
     AccessRequest,
     Case,
@@ -43,32 +43,22 @@ from referral.cases.models import (
     SafeContact,
     TimelineEntry,
 )
+from referral.cases.sharing import (
+    CATEGORY_SOURCES,
+    DATA_CATEGORIES,
+    READ_ONLY_CATEGORY_SOURCES,
+    READ_ONLY_SHARING,
+    SHARING,
+    register_case_sharing,
+    register_category_source,
+)
+from referral.extensions import db
 from referral.web.memo import TransactionMemo
 
-SharingSource = Callable[[Actor], Select[tuple[int]]]
 # Any write but an audit row may share a case, end a share or name someone: forget the answers.
 _read_only_memo = TransactionMemo("cases_read_only_reach",
                                   lambda obj: not isinstance(obj, AuditEvent))
 _cases = Case.__table__
-_SHARING: list[SharingSource] = []
-
-
-def register_case_sharing(source: SharingSource) -> SharingSource:
-    """Add a source of case ids shared with the actor's agency (e.g. accepted referrals)."""
-    _SHARING.append(source)
-    clear_rule_cache()
-    return source
-
-
-# Sources that let the actor read a case and never change it (emergency access): the case rule
-# shows their cases like any shared case; ``read_only_reach`` tells writes apart.
-_READ_ONLY_SHARING: list[SharingSource] = []
-
-
-def register_read_only_sharing(source: SharingSource) -> SharingSource:
-    """Add a source of case ids the actor may read but not change (emergency access)."""
-    _READ_ONLY_SHARING.append(source)
-    return register_case_sharing(source)
 
 
 def sealed_case_ids() -> Select[tuple[int]]:
@@ -90,10 +80,10 @@ def open_or_named(case_id: ColumnElement[Any], actor: Actor, *,
     """The case is not restricted, or restricted with the actor named (for records that carry
     a case id: referrals, agenda items, actions).
 
-    ``restricted``: the record's copy of its case's flag, when the database keeps one (referrals,
-    migration 0017); else the rule is written against the few restricted ids rather than
-    "case_id IN (every open case)", which made PostgreSQL hash a million ids or a region's
-    hundred thousand for a single inbox (docs/performance.md). The named branch is left out
+    ``restricted``: the record's copy of its case's flag, when the database keeps one
+    (referrals); else the rule is written against the few restricted ids, because
+    "case_id IN (every open case)" makes PostgreSQL hash a million ids, or a region's hundred
+    thousand, for a single inbox. The named branch is left out
     when the session said the actor is named on no restricted case (``Actor.named_on_sealed``).
     """
     not_sealed = (restricted.is_(False) if restricted is not None
@@ -141,35 +131,51 @@ def _named_ids(actor: Actor) -> Select[tuple[int]]:
     return select(members.c.case_id).where(members.c.user_id == actor.user_id)
 
 
-def _rule(actor: Actor, c: Any) -> ColumnElement[bool]:
-    """The case rule over the columns ``c``: the mapped class (case_visible) or the plain
-    table's ``.c`` (visible_case_ids, which must not bring the Case criteria in again).
+def _case_rule(actor: Actor, c: Any, *, open_: ColumnElement[bool],
+               shared: Callable[[list[Select[tuple[int]]]], list[ColumnElement[bool]]],
+               sealed_named: Callable[[], ColumnElement[bool]]) -> ColumnElement[bool]:
+    """Who sees a case, stated once over the columns ``c``: open cases the actor reaches (their
+    agency owns it or a sharing source gives it to them; a coordinator's regions), or restricted
+    ones naming them. The branch is left out when the session knows the actor is named on no
+    restricted case, so that a coordinator's list is read in index order.
 
-    Open cases the actor reaches (their agency owns it or it is shared with them; a
-    coordinator's regions), or restricted ones naming them. Every branch is an index
-    condition: the owner or the region by its index, the shared and the named ids as id lists
-    looked up by primary key (referral.access.idlist). PostgreSQL then combines them with the
-    page's own conditions (a high-risk panel takes the partial high-risk index) and reads only
-    the rows both allow. As ``id IN (owned ∪ shared minus sealed)`` it built an agency's whole
-    visible set and read each case by primary key: 3,700 lookups for a busy agency's panel of
-    ten (35 → 7 ms); "owner = x OR id IN (subquery)", an OR with a join, read every case
-    matching the page's other filters (210 ms); and the named branch kept a coordinator's list
-    from being read in index order (docs/performance.md). The bare ``restricted`` test lets
-    PostgreSQL use the partial index of restricted cases.
+    How the sharing sources, the named users and the restricted flag are tested (``shared``,
+    ``sealed_named``, ``open_``) is the caller's: a whole list's condition (``_rule``) and a
+    probe of one case (``case_visible_exists``) are planned best in different forms.
     """
     if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
         return false()
     if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
-        shared = union_all(*(source(actor) for source in _SHARING))
-        reach = or_(c.owner_agency_id == actor.agency_id, in_id_list(c.id, shared))
+        reach = or_(c.owner_agency_id == actor.agency_id,
+                    *shared([source(actor) for source in SHARING]))
     elif actor.role == Role.COORDINATOR and actor.region_ids:
         reach = c.region_code.in_(sorted(actor.region_ids))
     else:
         return false()
-    rule = and_(c.restricted == false(), reach)
+    rule = and_(open_, reach)
     if knows_named_on_no_sealed_case(actor):
         return rule
-    return or_(rule, and_(in_id_list(c.id, _named_ids(actor)), c.restricted == true()))
+    return or_(rule, sealed_named())
+
+
+def _rule(actor: Actor, c: Any) -> ColumnElement[bool]:
+    """The case rule as a condition on a list of cases, over the columns ``c``: the mapped class
+    (case_visible) or the plain table's ``.c`` (visible_case_ids, which must not bring the Case
+    criteria in again).
+
+    Every branch is an index condition: the owner or the region by its index, the shared and the
+    named ids as id lists looked up by primary key (referral.access.idlist). PostgreSQL then
+    combines them with the page's own conditions (a high-risk panel takes the partial high-risk
+    index) and reads only the rows both allow. Not ``id IN (owned ∪ shared minus sealed)``: that
+    builds an agency's whole visible set and reads each case by primary key (3,700 lookups for a
+    busy agency's panel of ten); not "owner = x OR id IN (subquery)": an OR with a join reads
+    every case matching the page's other filters. The bare ``restricted`` test lets PostgreSQL
+    use the partial index of restricted cases.
+    """
+    return _case_rule(
+        actor, c, open_=c.restricted == false(),
+        shared=lambda sources: [in_id_list(c.id, union_all(*sources))],
+        sealed_named=lambda: and_(in_id_list(c.id, _named_ids(actor)), c.restricted == true()))
 
 
 @register_scope(Case)
@@ -177,43 +183,33 @@ def case_visible(actor: Actor) -> ColumnElement[bool]:
     return _rule(actor, Case)
 
 
-# What parts of a case a user may read once they see it. Owners, coordinators of the region and
-# named members read everything; an agency that sees the case through a referral reads only the
-# categories the survivor consented to (sources register with ``register_category_source``).
-DATA_CATEGORIES = ("identity_contact", "incident_details", "risk_assessment", "children")
-CategorySource = Callable[[Actor, int], set[str]]
-_CATEGORY_SOURCES: list[CategorySource] = []
-
-
-_READ_ONLY_CATEGORY_SOURCES: list[CategorySource] = []
-
-
-def register_category_source(source: CategorySource, *, read_only: bool = False
-                             ) -> CategorySource:
-    """``read_only``: the categories it gives are read, never written (emergency access)."""
-    _CATEGORY_SOURCES.append(source)
-    if read_only:
-        _READ_ONLY_CATEGORY_SOURCES.append(source)
-    return source
+def _whole_cases(actor: Actor) -> tuple[tuple[str, tuple[Any, ...]], ...] | None:
+    """The rule of who reads all of a case, stated once for ``reads_every_category`` and its SQL
+    form: None for everyone's cases (a system actor), else (column, values) pairs, any of which
+    gives the case whole: the owner agency is the actor's, or its region one they coordinate."""
+    if actor.is_system:
+        return None
+    pairs: list[tuple[str, tuple[Any, ...]]] = []
+    if actor.agency_id is not None:
+        pairs.append(("owner_agency_id", (actor.agency_id,)))
+    if actor.role == Role.COORDINATOR and actor.region_ids:
+        pairs.append(("region_code", tuple(sorted(actor.region_ids))))
+    return tuple(pairs)
 
 
 def reads_every_category(actor: Actor, case: Case) -> bool:
     """Owners, the region's coordinators and system actors read all of a case, with no query."""
-    if actor.is_system or case.owner_agency_id == actor.agency_id:
-        return True
-    return actor.role == Role.COORDINATOR and case.region_code in actor.region_ids
+    pairs = _whole_cases(actor)
+    return pairs is None or any(getattr(case, column) in values for column, values in pairs)
 
 
 def reads_every_category_sql(actor: Actor) -> ColumnElement[bool]:
     """``reads_every_category`` as SQL over ``cases``, for a statement that reads a case's
     people with the case only when the actor may read them (cases.service.open_case_page)."""
-    if actor.is_system:
+    pairs = _whole_cases(actor)
+    if pairs is None:
         return true()
-    branches: list[ColumnElement[bool]] = []
-    if actor.agency_id is not None:
-        branches.append(Case.owner_agency_id == actor.agency_id)
-    if actor.role == Role.COORDINATOR and actor.region_ids:
-        branches.append(Case.region_code.in_(sorted(actor.region_ids)))
+    branches = [getattr(Case, column).in_(values) for column, values in pairs]
     return or_(*branches) if branches else false()
 
 
@@ -225,8 +221,8 @@ def visible_categories(actor: Actor, case: Case, *, writing: bool = False) -> fr
         return full
     found: set[str] = set()
     with acting_as(actor):
-        for source in _CATEGORY_SOURCES:
-            if writing and source in _READ_ONLY_CATEGORY_SOURCES:
+        for source in CATEGORY_SOURCES:
+            if writing and source in READ_ONLY_CATEGORY_SOURCES:
                 continue
             found |= source(actor, case.id)
     return frozenset(found) & full
@@ -236,7 +232,7 @@ def read_only_reach(actor: Actor, case: Case) -> bool:
     """True when the actor sees ``case`` only through a read-only source (emergency access):
     not its owner, coordinator or a named user, and no writable source shares it. Asked once
     per transaction and case (the case page asks for each of its buttons)."""
-    if (not _READ_ONLY_SHARING or actor.user_id is None or actor.is_system
+    if (not READ_ONLY_SHARING or actor.user_id is None or actor.is_system
             or reads_every_category(actor, case)):
         return False
     return bool(_read_only_memo.get_or_compute((actor, case.id),
@@ -244,10 +240,8 @@ def read_only_reach(actor: Actor, case: Case) -> bool:
 
 
 def _only_read_only(actor: Actor, case_id: int) -> bool:
-    from referral.extensions import db
-
-    others = [_named_ids(actor)] + [source(actor) for source in _SHARING
-                                     if source not in _READ_ONLY_SHARING]
+    others = [_named_ids(actor)] + [source(actor) for source in SHARING
+                                     if source not in READ_ONLY_SHARING]
     probes = [ids.where(ids.selected_columns[0] == case_id).exists() for ids in others]
     with acting_as(actor):
         return not db.session.execute(select(or_(*probes))).scalar()
@@ -255,8 +249,8 @@ def _only_read_only(actor: Actor, case_id: int) -> bool:
 
 def visible_case_ids(actor: Actor) -> Select[tuple[int]]:
     """The ids of the cases ``actor`` sees, over the plain table: the same rule as case_visible,
-    without the Case criteria being applied again inside it (each child scope nested the whole
-    rule once more, and a search query carried it eight times; docs/performance.md)."""
+    without the Case criteria being applied again inside it (else each child scope nests the
+    whole rule once more, and a search query would carry it eight times)."""
     return select(_cases.c.id).where(_rule(actor, _cases.c))
 
 
@@ -264,33 +258,30 @@ def case_visible_exists(case_id: ColumnElement[int], actor: Actor) -> ColumnElem
     """The case rule for one case id at a time, as a correlated EXISTS (for child records).
 
     Child records are read a case at a time (the case page, a search hit). ``case_id IN (every
-    visible id)`` made PostgreSQL build the actor's whole visible set, some thousands of ids for
-    a busy agency, for each of the ten queries of a case page; this checks the one case by
-    index (docs/performance.md). Same rule as case_visible.
+    visible id)`` would make PostgreSQL build the actor's whole visible set, some thousands of
+    ids for a busy agency, for each of the ten queries of a case page; this checks the one case
+    by index. Same rule as case_visible.
     """
-    if actor.role == Role.ADMINISTRATOR or actor.user_id is None:
-        return false()
     c = _cases.alias("scope_case")
     members = CaseMember.__table__
-    if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:
-        shared = []
-        for source in _SHARING:
-            ids = source(actor)
-            shared.append(ids.where(ids.selected_columns[0] == c.c.id).correlate(c).exists())
-        reach: ColumnElement[bool] = or_(c.c.owner_agency_id == actor.agency_id, *shared)
-    elif actor.role == Role.COORDINATOR and actor.region_ids:
-        reach = c.c.region_code.in_(sorted(actor.region_ids))
-    else:
-        return false()
-    rule = and_(c.c.restricted.is_(False), reach)
-    if not knows_named_on_no_sealed_case(actor):
-        named = (select(members.c.case_id).where(
-            members.c.case_id == c.c.id, members.c.user_id == actor.user_id).correlate(c).exists())
-        rule = or_(rule, and_(c.c.restricted.is_(True), named))
+
+    def shared(sources: list[Select[tuple[int]]]) -> list[ColumnElement[bool]]:
+        return [ids.where(ids.selected_columns[0] == c.c.id).correlate(c).exists()
+                for ids in sources]
+
+    def sealed_named() -> ColumnElement[bool]:
+        named = select(members.c.case_id).where(
+            members.c.case_id == c.c.id, members.c.user_id == actor.user_id).correlate(c)
+        return and_(c.c.restricted.is_(True), named.exists())
+
+    rule = _case_rule(actor, c.c, open_=c.c.restricted.is_(False), shared=shared,
+                      sealed_named=sealed_named)
+    if isinstance(rule, False_):  # no case at all: no probe to make
+        return rule
     probe = select(c.c.id).where(c.c.id == case_id, rule).correlate_except(c)
     if actor.role == Role.COORDINATOR:
         # OFFSET 0 keeps the probe a per-row lookup by primary key: as a join, PostgreSQL
-        # hashed the region's 60,000 cases to check 600 ending measures (docs/performance.md).
+        # hashes the region's 60,000 cases to check 600 ending measures.
         probe = probe.offset(0)
     return probe.exists()
 
@@ -315,10 +306,10 @@ for _model in (CaseParticipant, SafeContact, RiskAssessment, ProtectiveMeasure,
 def incident_visible(actor: Actor) -> ColumnElement[bool]:
     """Visible exactly when its case is (as the other child records).
 
-    For coordinators the same rule over the incident's copy of its case's region (kept in step,
-    referral/referrals/region_copy.py): open incidents of their regions, and those of restricted
-    cases they are named on. The statistics export counts a region-year of incidents; checking
-    each one's case by id was 7,000 to 19,000 index probes a region (docs/performance.md).
+    For coordinators the same rule over the incident's copy of its case's region (kept in step by a
+    listener in referral/referrals/models.py): open incidents of their regions, and those of
+    restricted cases they are named on. The statistics export counts a region-year of incidents;
+    checking each one's case by id would be 7,000 to 19,000 index probes a region.
     """
     if actor.role == Role.COORDINATOR and actor.region_ids and actor.user_id is not None:
         region_open = and_(Incident.region_code.in_(sorted(actor.region_ids)),
@@ -361,8 +352,6 @@ def _granted_access(actor: Actor) -> Select[tuple[int]]:
 
 @register_category_source
 def _granted_categories(actor: Actor, case_id: int) -> set[str]:
-    from referral.extensions import db
-
     rows = db.session.execute(
         select(_requests.c.categories).where(
             _requests.c.requester_agency_id == actor.agency_id,
@@ -370,6 +359,3 @@ def _granted_categories(actor: Actor, case_id: int) -> set[str]:
     ).scalars()
     return {c for row in rows for c in row.split(",") if c}
 
-
-# Emergency access registers its read-only sharing and category sources (a module of its own).
-from referral.cases import emergency_scope  # noqa: E402,F401

@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from referral.cases.models import CASE_STATUS_LABELS, PARTICIPANT_ROLE_LABELS, TimelineEntry
+from referral.cases.models import (
+    CASE_STATUS_LABELS,
+    PARTICIPANT_ROLE_LABELS,
+    RISK_LEVEL_LABELS,
+    TimelineEntry,
+)
 
 LABELS: dict[str, object] = {
     "case.opened": _l("Case opened"),
@@ -45,8 +50,6 @@ def describe(entry: TimelineEntry) -> str:
     elif entry.kind.startswith("participant.") and data.get("role"):
         extra = str(PARTICIPANT_ROLE_LABELS.get(data["role"], data["role"]))
     elif entry.kind == "risk.assessed" and data.get("level"):
-        from referral.cases.models import RISK_LEVEL_LABELS
-
         extra = _("%(level)s, %(score)s yes", level=RISK_LEVEL_LABELS.get(data["level"], ""),
                   score=data.get("score", "?"))
     elif entry.kind == "measure.issued" and data.get("ends_on"):

@@ -6,8 +6,8 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from referral.coordination import month_figures
-from referral.coordination.common import display_zone
+from referral.coordination.local_time import display_zone
+from referral.coordination.stats import month_rows
 from referral.extensions import db
 
 coordination_cli = AppGroup("coordination", help="Coordination: kept figures.")
@@ -20,7 +20,7 @@ def rebuild_figures() -> None:
     if db.engine.dialect.name != "postgresql":
         raise click.ClickException("the month rows are kept on PostgreSQL only")
     zone = display_zone().key
-    written = month_figures.rebuild(zone)
+    written = month_rows.rebuild(zone)
     db.session.commit()
     click.echo(f"{written} month rows counted in {zone}")
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from referral.access.scope import acting_as, system_actor
 from referral.accounts.service import actor_for
 from referral.cases.models import Case
-from referral.coordination import actions, conferences
-from referral.coordination.common import display_zone, local_today
+from referral.coordination.local_time import display_zone, local_today
 from referral.coordination.models import AgendaReason, CaseConference
+from referral.coordination.service import actions, conferences
 from referral.extensions import db
 from referral.models_base import utcnow
 

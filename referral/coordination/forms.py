@@ -18,8 +18,8 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from referral.accounts.forms import REQUIRED
-from referral.coordination import stats
-from referral.coordination.common import display_zone
+from referral.coordination.local_time import display_zone
+from referral.coordination.stats import numbers
 from referral.web.widgets import SelectField
 
 
@@ -61,8 +61,8 @@ class PeriodForm(FlaskForm):
     region = SelectField(_l("Region"), validators=[Optional()], validate_choice=False)
     start = DateField(_l("From"), validators=[Optional()])
     end = DateField(_l("To"), validators=[Optional()])
-    granularity = SelectField(_l("By"), choices=[(stats.MONTH, _l("Month")),
-                                                 (stats.WEEK, _l("Week"))],
+    granularity = SelectField(_l("By"), choices=[(numbers.MONTH, _l("Month")),
+                                                 (numbers.WEEK, _l("Week"))],
                               validators=[Optional()], validate_choice=False)
     agency = SelectField(_l("Agency"), coerce=int_or_none, validators=[Optional()],
                          validate_choice=False)
@@ -72,8 +72,8 @@ class ExportForm(FlaskForm):
     region = SelectField(_l("Region"), validators=[Optional()], validate_choice=False)
     start = DateField(_l("From"), validators=[DataRequired(REQUIRED)])
     end = DateField(_l("To"), validators=[DataRequired(REQUIRED)])
-    granularity = SelectField(_l("Period"), choices=[(stats.MONTH, _l("Month")),
-                                                     (stats.WEEK, _l("Week"))])
+    granularity = SelectField(_l("Period"), choices=[(numbers.MONTH, _l("Month")),
+                                                     (numbers.WEEK, _l("Week"))])
     fmt = SelectField(_l("Format"), choices=[("csv", "CSV"), ("xlsx", "XLSX (Excel)")])
 
 

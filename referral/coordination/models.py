@@ -192,10 +192,13 @@ class ReferralMonthFigures(db.Model):
     median and 90th percentile are exact ranks, and ranks cannot be added up, so the values
     are kept. Restricted cases and referrals entered in error are left out, as in every
     figure. Months follow ``referral_figures_zone()`` (the display zone when migrated; see
-    month_figures.py).
+    month_rows.py).
     """
 
     __tablename__ = "referral_month_figures"
+    __unscoped__ = (
+        "counts per region, month and agency that leave out restricted cases; no single case is "
+        "readable")
 
     region_code: Mapped[str] = mapped_column(String(8), primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -9,18 +9,19 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from referral.coordination.models import CaseConference, ConferenceAction
+from referral.coordination.service.actions import sweep_action_reminders
 from referral.extensions import db
 
 try:
     from referral.notifications.kinds import register_kind
     from referral.notifications.recipients import Subject, register_subject_loader
+    from referral.notifications.rules import register_rule
 except ImportError:  # pragma: no cover - the notifications domain is optional
     register_kind = None  # type: ignore[assignment]
 
 
 def _load_action(action_id: int):  # noqa: ANN202 - Subject when notifications exist
-    from referral.coordination.models import ConferenceAction
-
     row = db.session.execute(
         select(ConferenceAction).where(ConferenceAction.id == action_id)
     ).unique().scalar_one_or_none()
@@ -33,8 +34,6 @@ def _load_action(action_id: int):  # noqa: ANN202 - Subject when notifications e
 
 
 def _load_conference(conference_id: int):  # noqa: ANN202
-    from referral.coordination.models import CaseConference
-
     row = db.session.execute(
         select(CaseConference).where(CaseConference.id == conference_id)
     ).scalar_one_or_none()
@@ -47,6 +46,8 @@ def _load_conference(conference_id: int):  # noqa: ANN202
 if register_kind is not None:
     register_subject_loader("conference_action")(_load_action)
     register_subject_loader("conference")(_load_conference)
+    # The minute sweep: actions due soon or overdue, once per action and stage.
+    register_rule("conference_actions", order=70)(sweep_action_reminders)
     register_kind("conference_action.assigned",
                   _l("Case conference action for case %(reference)s"),
                   _l("The case conference assigned an action to your agency. It is in your "

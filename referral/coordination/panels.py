@@ -6,8 +6,8 @@ from typing import Any
 
 from referral.access.permissions import Role
 from referral.access.scope import Actor
-from referral.coordination import actions, conferences, review
-from referral.coordination.common import local_today
+from referral.coordination.local_time import local_today
+from referral.coordination.service import actions, conferences, review
 from referral.home.panels import register_panel
 from referral.models_base import utcnow
 

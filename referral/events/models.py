@@ -15,6 +15,8 @@ class OutboxEvent(db.Model):
     """Something happened that people may need to hear about. Ids only, never personal data."""
 
     __tablename__ = "outbox_events"
+    __unscoped__ = (
+        "domain events hold ids and kinds only, read by the publish job; never case content")
     __table_args__ = (Index("ix_outbox_events_unpublished", "published_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -81,7 +81,7 @@ def emit_many(specs: Sequence[EventSpec]) -> list[OutboxEvent]:
     """Record many events with one flush and one call of each batch listener.
 
     Why: the deadline sweep emits hundreds of events at once, and a flush and a listener
-    round per event cost more than the work itself (docs/performance.md).
+    round per event would cost more than the work itself.
     """
     if not specs:
         return []

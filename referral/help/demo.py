@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from referral.help.first_login import mark_guide_seen
+from referral.accounts.first_login import mark_guide_seen
 
 
 def seed(agencies: dict[str, Any], users: dict[str, Any]) -> None:

@@ -68,93 +68,9 @@ def detail_text(kind: Kind, data: dict) -> str:
         return ""
 
 
-# --- referrals -----------------------------------------------------------------------------------
-register_kind("referral.sent", _l("New referral %(reference)s"),
-              _l("A new referral was sent to your agency and waits for an answer."),
-              ("receiver_agency",), mailbox=True)
-register_kind("referral.accepted", _l("Referral %(reference)s accepted"),
-              _l("The receiving agency accepted your referral."), ("sender_user",))
-register_kind("referral.declined", _l("Referral %(reference)s declined"),
-              _l("The receiving agency declined your referral. Please choose another service."),
-              ("sender_user",))
-register_kind("referral.cancelled", _l("Referral %(reference)s cancelled"),
-              _l("The sending agency cancelled this referral."), ("receiver_agency",))
-register_kind("referral.expired", _l("Referral %(reference)s expired without an answer"),
-              _l("The referral was not accepted before its deadline and has expired."),
-              ("sender_user", "region_coordinators"))
-register_kind("referral.in_progress", _l("Referral %(reference)s in progress"),
-              _l("The receiving agency started work on the referral."), ("sender_user",),
-              email=False)
-register_kind("referral.on_hold", _l("Referral %(reference)s on hold"),
-              _l("The receiving agency put the referral on hold."), ("sender_user",))
-register_kind("referral.completed", _l("Referral %(reference)s completed"),
-              _l("The receiving agency completed the referral."), ("sender_user",))
-register_kind("referral.failed", _l("Referral %(reference)s could not be completed"),
-              _l("The receiving agency reports that the referral could not be completed."),
-              ("sender_user", "region_coordinators"))
-register_kind("referral.entered_in_error", _l("Referral %(reference)s was sent by mistake"),
-              _l("The sending agency says this referral was sent by mistake; no answer is "
-                 "needed."), ("receiver_agency",))
-register_kind("referral.reassigned", _l("Referral %(reference)s redirected to your agency"),
-              _l("A coordinator redirected a referral to your agency; it waits for an answer."),
-              ("receiver_agency", "sender_user"), mailbox=True)
-register_kind("referral.deadline_extended", _l("Deadline of referral %(reference)s extended"),
-              _l("The deadline for answering this referral was extended."),
-              ("receiver_agency",), email=False)
-register_kind("referral.escalated", _l("Referral %(reference)s escalated"),
-              _l("A referral was escalated by the coordinator and needs the manager's attention."),
-              ("receiver_agency_managers", "region_coordinators"))
-register_kind("referral.consent_recorded", _l("Consent recorded for referral %(reference)s"),
-              _l("The survivor consented to share information with your agency for this "
-                 "referral."), ("receiver_agency",), email=False)
-register_kind("referral.consent_withdrawn", _l("Consent withdrawn for referral %(reference)s"),
-              _l("The survivor withdrew consent to share information for this referral."),
-              ("receiver_agency",), mailbox=True)
-# Progress notes (referrals/progress.py): in the app only; the note is read on the page.
-register_kind("referral.progress_note", _l("New progress note on referral %(reference)s"),
-              _l("The receiving agency added a progress note to your referral."),
-              ("sender_agency",), email=False)
-register_kind("referral.sender_note", _l("New note from the sending agency on referral "
-                                         "%(reference)s"),
-              _l("The sending agency added a note to a referral your agency works on."),
-              ("assignee",), email=False)
-
-# --- cases ---------------------------------------------------------------------------------------
-register_kind("case.high_risk", _l("Case %(reference)s assessed as high risk"),
-              _l("A case in your region was assessed as high risk."), ("region_coordinators",))
-register_kind("case.repeat", _l("Repeat incident in case %(reference)s"),
-              _l("A repeat incident was recorded in a case in your region."),
-              ("region_coordinators",), email=False)
-register_kind("measure.issued", _l("Protective measure recorded in case %(reference)s"),
-              _l("A protective order or special requirement was recorded in a case led by your "
-                 "agency."), ("case_owner_agency",), email=False)
-register_kind("measure.breach", _l("Breach of a protective measure in case %(reference)s"),
-              _l("A breach of a protective order or special requirement was recorded."),
-              ("case_owner_agency", "region_coordinators"), mailbox=True)
-# An access request names no case to the requester: its reference is the request's own.
-register_kind("access_request.created", _l("Access request %(reference)s waits for a decision"),
-              _l("Another agency asks for access to a case your agency leads."),
-              ("owner_agency_managers",))
-register_kind("access_request.granted", _l("Access request %(reference)s granted"),
-              _l("Your request for access was granted."), ("requester_user",))
-register_kind("access_request.refused", _l("Access request %(reference)s refused"),
-              _l("Your request for access was refused."), ("requester_user",))
-
-# --- reminders, escalation, digest (emitted by the sweep) ---------------------------------------
-register_kind("reminder.referral_pending", _l("Reminder: referral %(reference)s awaits an answer"),
-              _l("A referral to your agency is still waiting for an answer; its deadline is "
-                 "approaching."), ("receiver_agency",), mailbox=True)
-register_kind("reminder.referral_no_progress",
-              _l("Reminder: no progress recorded on referral %(reference)s"),
-              _l("No progress has been recorded on a referral assigned to you for several days."),
-              ("assignee",))
-register_kind("reminder.protective_measure_ending",
-              _l("Protective measure ending soon in case %(reference)s"),
-              _l("A protective order or special requirement in a case led by your agency ends "
-                 "soon."), ("case_owner_agency",), mailbox=True)
-register_kind("escalation.high_risk_unaccepted",
-              _l("High-risk case %(reference)s has no accepted referral"),
-              _l("A high-risk case still has no accepted referral."), ("region_coordinators",))
+# The domains register their own kinds beside the rules that emit them (each domain's
+# notify.py); these are the kinds of this package: the digest and its own failures.
+# --- the daily digest (digest.py) -----------------------------------------------------------------
 register_kind("digest.daily", _l("Daily summary for %(reference)s"),
               _l("Your daily summary of overdue referrals and cases needing attention."),
               ("user",),

@@ -193,14 +193,6 @@ def close_connection(*, quit_: bool = True) -> None:
         _close(held, quit_=quit_)
 
 
-def close_all_connections() -> None:
-    """Worker shutdown: close every connection this process holds."""
-    for ident in list(_HELD):
-        held = _HELD.pop(ident, None)
-        if held is not None:
-            _close(held, quit_=True)
-
-
 def send(mail: Mail) -> None:
     """Hand one message to the SMTP server, or raise Transient/PermanentMailError."""
     try:

@@ -34,6 +34,9 @@ class Notification(db.Model):
     """One line in a user's notification list. Ids and an opaque reference only."""
 
     __tablename__ = "notifications"
+    __unscoped__ = (
+        "each user's own list, always read by the signed-in user's id; ids and an opaque "
+        "reference only")
     __table_args__ = (
         UniqueConstraint("event_id", "user_id", "channel", name="uq_notifications_event_user"),
         Index("ix_notifications_user_unread", "user_id", "read_at"),
@@ -58,6 +61,7 @@ class NotificationPreference(db.Model):
     """A user's choice for one channel; no row means the default (enabled)."""
 
     __tablename__ = "notification_preferences"
+    __unscoped__ = "a user's own channel choices, read by the signed-in user's id"
     __table_args__ = (
         UniqueConstraint("user_id", "channel", name="uq_notification_preferences_user_channel"),
     )
@@ -77,6 +81,8 @@ class Delivery(db.Model):
     """
 
     __tablename__ = "deliveries"
+    __unscoped__ = (
+        "the mail queue, read by background jobs; recipients' ids, never case content")
     __table_args__ = (
         UniqueConstraint("event_id", "recipient", "channel", name="uq_deliveries_event_recipient"),
         Index("ix_deliveries_status_queued", "status", "queued_at"),
@@ -103,6 +109,7 @@ class ReminderLog(db.Model):
     """A reminder, escalation or digest that was sent: the row makes it happen at most once."""
 
     __tablename__ = "reminder_logs"
+    __unscoped__ = "bookkeeping that a reminder was sent once; ids and thresholds only"
     __table_args__ = (
         UniqueConstraint("subject_type", "subject_id", "kind", "threshold",
                          name="uq_reminder_logs_subject_kind_threshold"),
@@ -121,6 +128,7 @@ class SweepState(db.Model):
     """When each periodic job last ran (shown on the system-health page)."""
 
     __tablename__ = "sweep_states"
+    __unscoped__ = "when each periodic job last ran; names jobs, never people or cases"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -30,9 +30,9 @@ from referral.models_base import utcnow
 from referral.notifications.config import setting
 from referral.notifications.kinds import Kind, get_kind
 from referral.notifications.models import Channel, Delivery, DeliveryStatus, Notification
+from referral.notifications.prefetch import load_subjects
 from referral.notifications.recipients import Recipients, Subject, resolve
 from referral.notifications.service import email_disabled_users, in_app_row
-from referral.notifications.warm import load_subjects
 
 log = logging.getLogger(__name__)
 MAX_EVENT_ATTEMPTS = 10

@@ -5,9 +5,8 @@ Restricted ("sealed") cases: only users named on the case are told, and no share
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -16,7 +15,6 @@ from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
 from referral.accounts.models import User, coordinator_regions
 from referral.agencies.models import Agency
-from referral.cases.models import Case, CaseMember
 from referral.events.models import OutboxEvent
 from referral.extensions import db
 from referral.notifications.kinds import Kind
@@ -41,10 +39,14 @@ class Recipients:
 
 
 SubjectLoader = Callable[[int], Subject | None]
+SubjectBatchLoader = Callable[[list[int]], dict[int, Subject]]
 _LOADERS: dict[str, SubjectLoader] = {}
+_BATCH_LOADERS: dict[str, SubjectBatchLoader] = {}
 
 
 def register_subject_loader(subject_type: str) -> Callable[[SubjectLoader], SubjectLoader]:
+    """How a domain tells the sweep what an event's subject is (its reference, case and ids)."""
+
     def decorator(fn: SubjectLoader) -> SubjectLoader:
         _LOADERS[subject_type] = fn
         return fn
@@ -52,64 +54,45 @@ def register_subject_loader(subject_type: str) -> Callable[[SubjectLoader], Subj
     return decorator
 
 
-def _model(module: str, name: str) -> type | None:
-    """A model of a domain that may not exist yet (the notifications work does not require it)."""
-    try:
-        return getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+def register_subject_batch_loader(
+        subject_type: str) -> Callable[[SubjectBatchLoader], SubjectBatchLoader]:
+    """The same for many subjects at once (id → subject), for a batch of events."""
+
+    def decorator(fn: SubjectBatchLoader) -> SubjectBatchLoader:
+        _BATCH_LOADERS[subject_type] = fn
+        return fn
+
+    return decorator
 
 
-_REFERRAL_FIELDS = ("case_id", "sender_agency_id", "sender_user_id", "receiver_agency_id",
-                    "assignee_user_id", "status")
-
-
-@register_subject_loader("referral")
-def _load_referral(referral_id: int) -> Subject | None:
-    referral_cls = _model("referral.referrals.models", "Referral")
-    if referral_cls is None:
-        return None
-    # Usually the referral just changed in this session: no query (identity map).
-    row = db.session.get(referral_cls, referral_id)
-    if row is None:
-        return None
-    fields = {name: getattr(row, name, None) for name in _REFERRAL_FIELDS}
-    reference = str(getattr(row, "reference", "") or f"R-{referral_id}")
-    return Subject(reference=reference, case_id=fields["case_id"], fields=fields)
-
-
-@register_subject_loader("case")
-def _load_case(case_id: int) -> Subject | None:
-    ref = _remembered(("case_reference", case_id), lambda: db.session.execute(
-        select(Case.reference).where(Case.id == case_id)).scalar())
-    return Subject(reference=ref, case_id=case_id) if ref else None
-
-
-@register_subject_loader("access_request")
-def _load_access_request(request_id: int) -> Subject | None:
-    """No case id or case reference: the requester must not learn which case it is."""
-    request_cls = _model("referral.cases.models", "AccessRequest")
-    if request_cls is None:
-        return None
-    row = db.session.execute(
-        select(request_cls.owner_agency_id, request_cls.requester_user_id)
-        .where(request_cls.id == request_id)).first()
-    if row is None:
-        return None
-    return Subject(reference=f"AR-{request_id}", fields={
-        "owner_agency_id": row.owner_agency_id, "requester_user_id": row.requester_user_id})
-
-
-def load_subject(event: OutboxEvent) -> Subject:
-    """The subject of ``event`` (as the system: this runs for every kind of recipient)."""
-    with acting_as(system_actor("notification recipients")):
-        loader = _LOADERS.get(event.subject_type)
-        subject = loader(event.subject_id) if loader else None
+def load_subject(event: OutboxEvent, loaded: Subject | None = None) -> Subject:
+    """The subject of ``event`` (as the system: this runs for every kind of recipient);
+    ``loaded`` is one a batch loader read already."""
+    if loaded is not None:
+        subject = replace(loaded)
+    else:
+        with acting_as(system_actor("notification recipients")):
+            loader = _LOADERS.get(event.subject_type)
+            subject = loader(event.subject_id) if loader else None
     if subject is None:
         subject = Subject(reference=str(event.data.get("reference") or f"#{event.subject_id}"))
     if subject.case_id is None and isinstance(event.data.get("case_id"), int):
         subject.case_id = event.data["case_id"]
     return subject
+
+
+def load_batch_subjects(events: Iterable[OutboxEvent]) -> dict[tuple[str, int], Subject]:
+    """The subjects of ``events`` whose domain reads them in bulk, keyed (type, id); run as
+    the system by the caller."""
+    wanted: dict[str, set[int]] = {}
+    for event in events:
+        if event.subject_type in _BATCH_LOADERS:
+            wanted.setdefault(event.subject_type, set()).add(event.subject_id)
+    found: dict[tuple[str, int], Subject] = {}
+    for subject_type, ids in wanted.items():
+        for subject_id, subject in _BATCH_LOADERS[subject_type](sorted(ids)).items():
+            found[(subject_type, subject_id)] = subject
+    return found
 
 
 def _value(name: str, event: OutboxEvent, subject: Subject) -> Any:
@@ -119,12 +102,47 @@ def _value(name: str, event: OutboxEvent, subject: Subject) -> Any:
 
 # --- lookups remembered within one transaction --------------------------------------------------
 # A sweep that expires a thousand referrals tells the same agencies' staff and the same region's
-# coordinators again and again; each answer is read once per transaction (docs/performance.md).
-# A write to users, agencies, cases or case members forgets them all, as does a rollback; a new
-# transaction starts afresh (the memo is keyed by its root transaction).
+# coordinators again and again; each answer is read once per transaction. A write to users,
+# agencies or to what the case source reads (its ``forget_on`` models) forgets them all, as does
+# a rollback; a new transaction starts afresh (the memo is keyed by its root transaction).
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the audiences need of a case: its region, lead agency, whether it is sealed, and
+    the reference its messages show."""
+
+    region_code: str | None
+    owner_agency_id: int | None
+    restricted: bool
+    reference: str | None = None
+
+
+_NO_CASE = CaseFacts(None, None, False)
+CaseFactsReader = Callable[[list[int]], dict[int, CaseFacts]]
+MembersReader = Callable[[list[int]], dict[int, frozenset[int]]]
+
+
+@dataclass
+class _CaseSource:
+    facts: CaseFactsReader = lambda ids: {}  # noqa: E731 - no cases domain: no case facts
+    members: MembersReader = lambda ids: {}  # noqa: E731
+    forget_on: tuple[type, ...] = (User, Agency)
+
+
+_cases = _CaseSource()
+
+
+def register_case_source(*, facts: CaseFactsReader, members: MembersReader,
+                         forget_on: tuple[type, ...]) -> None:
+    """How the cases domain answers "which region, lead agency and named users has this case"
+    (ids → answers, read in bulk); a flush of a ``forget_on`` model forgets remembered answers."""
+    _cases.facts, _cases.members = facts, members
+    _cases.forget_on = (User, Agency, *forget_on)
+
 
 _memo = TransactionMemo("notification_recipients",
-                        lambda obj: isinstance(obj, (User, Agency, Case, CaseMember)))
+                        lambda obj: isinstance(obj, _cases.forget_on))
 
 
 def _remembered(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
@@ -132,24 +150,22 @@ def _remembered(key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
 
 
 def memo_entries() -> dict[Any, Any]:
-    """This transaction's remembered answers, for ``warm`` to fill in bulk (same keys)."""
+    """This transaction's remembered answers, for ``prefetch`` to fill in bulk (same keys)."""
     return _memo.entries()
 
 
-@dataclass(frozen=True)
-class CaseFacts:
-    region_code: str | None
-    owner_agency_id: int | None
-    restricted: bool
+def read_case_facts(case_ids: list[int]) -> dict[int, CaseFacts]:
+    return _cases.facts(case_ids)
 
 
-def _case_facts(case_id: int) -> CaseFacts:
-    def read() -> CaseFacts:
-        row = db.session.execute(select(Case.region_code, Case.owner_agency_id, Case.restricted)
-                                 .where(Case.id == case_id)).first()
-        return CaseFacts(*row) if row else CaseFacts(None, None, False)
+def read_case_members(case_ids: list[int]) -> dict[int, frozenset[int]]:
+    return _cases.members(case_ids)
 
-    return _remembered(("case", case_id), read)
+
+def case_facts(case_id: int) -> CaseFacts:
+    """The case's facts, read once per transaction (as the caller's scope: the system here)."""
+    return _remembered(("case", case_id),
+                       lambda: read_case_facts([case_id]).get(case_id, _NO_CASE))
 
 
 def _agency_staff(agency_id: int | None, roles: tuple[str, ...] = STAFF_ROLES) -> set[int]:
@@ -163,7 +179,7 @@ def _agency_staff(agency_id: int | None, roles: tuple[str, ...] = STAFF_ROLES) -
 
 def _region_of(event: OutboxEvent, subject: Subject) -> str | None:
     if subject.case_id is not None:
-        region = _case_facts(subject.case_id).region_code
+        region = case_facts(subject.case_id).region_code
         if region:
             return region
     region = _value("region_code", event, subject)
@@ -196,7 +212,7 @@ def _one(user_id: Any) -> set[int]:
 def _case_owner(subject: Subject) -> int | None:
     if subject.case_id is None:
         return None
-    return _case_facts(subject.case_id).owner_agency_id
+    return case_facts(subject.case_id).owner_agency_id
 
 
 def _audience(name: str, event: OutboxEvent, subject: Subject) -> tuple[set[int], set[int]]:
@@ -226,8 +242,8 @@ def _audience(name: str, event: OutboxEvent, subject: Subject) -> tuple[set[int]
 
 
 def _restrict_to_members(found: Recipients, case_id: int) -> Recipients:
-    members = _remembered(("members", case_id), lambda: frozenset(db.session.execute(
-        select(CaseMember.user_id).where(CaseMember.case_id == case_id)).scalars()))
+    members = _remembered(("members", case_id),
+                          lambda: read_case_members([case_id]).get(case_id, frozenset()))
     return Recipients(user_ids=found.user_ids & members, mailbox_agency_ids=set())
 
 
@@ -242,6 +258,6 @@ def resolve(event: OutboxEvent, kind: Kind, subject: Subject) -> Recipients:
                 found.mailbox_agency_ids |= agencies
         if event.actor_user_id in found.user_ids and kind.name != "system.delivery_failed":
             found.user_ids.discard(event.actor_user_id)
-        if subject.case_id is not None and _case_facts(subject.case_id).restricted:
+        if subject.case_id is not None and case_facts(subject.case_id).restricted:
             found = _restrict_to_members(found, subject.case_id)
     return found

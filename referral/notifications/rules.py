@@ -78,7 +78,7 @@ def once_many(reminders: Sequence[Reminder]) -> int:
     The log row and its event are written together in the caller's transaction, so a second
     sweep, a redelivered task or a duplicated beat finds the row and sends nothing. One
     INSERT … ON CONFLICT DO NOTHING claims a batch, one flush emits its events and one
-    UPDATE links them: a few statements per batch, not per reminder (docs/performance.md).
+    UPDATE links them: a few statements per batch, not per reminder.
     """
     sent = 0
     for start in range(0, len(reminders), 500):
@@ -117,7 +117,7 @@ def epoch_seconds(column: Any) -> Any:
 
 def not_logged(subject_type: str, subject_id: Any, kind: str, threshold: Any) -> Any:
     """No reminder of this kind and threshold yet: lets a sweep skip, in SQL, what it already
-    sent, so its cost follows what is due and not the size of the tables (docs/performance.md).
+    sent, so its cost follows what is due and not the size of the tables.
     ``once`` still checks and inserts under the unique key."""
     return ~exists().where(ReminderLog.subject_type == subject_type,
                            ReminderLog.subject_id == subject_id, ReminderLog.kind == kind,

@@ -25,8 +25,8 @@ from referral.extensions import db
 from referral.models_base import utcnow
 from referral.notifications.kinds import Kind, get_kind
 from referral.notifications.models import Channel, Notification, NotificationPreference
+from referral.notifications.prefetch import load_subjects
 from referral.notifications.recipients import Subject, resolve
-from referral.notifications.warm import load_subjects
 
 log = logging.getLogger(__name__)
 

@@ -22,6 +22,7 @@ class Heartbeat(db.Model):
     """
 
     __tablename__ = "heartbeats"
+    __unscoped__ = "rows name periodic jobs and their run times, never people or cases"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     beat_at: Mapped[datetime] = mapped_column(UTCDateTime)

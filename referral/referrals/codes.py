@@ -10,6 +10,9 @@ URGENCIES = {
     "routine": _l("Routine"),
 }
 
+# The one service whose referral is about the alleged offender, and records sessions.
+PROGRAMME_SERVICE = "correctional_programme"
+
 SUBJECTS = {
     "survivor": _l("The survivor (and children)"),
     "offender": _l("The alleged offender"),

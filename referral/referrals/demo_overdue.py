@@ -18,8 +18,8 @@ from referral.cases.models import Case
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.referrals import service
-from referral.referrals.expiry import expire_overdue_referrals
 from referral.referrals.models import Referral
+from referral.referrals.notify import expire_overdue_referrals
 
 CASE_TOKENS = ("00000000-demo-0000-0000-000000000001", "00000000-demo-0000-0000-000000000002")
 CONSENT = service.ConsentInput(consented=True, categories=("identity_contact",

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from referral.access import scoped
 from referral.access.permissions import Permission, Role, role_can
 from referral.access.scope import Actor
 from referral.agencies.models import Agency, AgencyService, AgencyType, District
 from referral.errors import NotVisible
 from referral.extensions import db
 from referral.referrals import capacity
-from referral.referrals.acting import scoped
 from referral.referrals.lifecycle import OPEN_STATES, Status
 from referral.referrals.models import Referral
 
@@ -115,10 +115,3 @@ def _gaps(service_code: str, region_code: str | None) -> list[District]:
         query = query.where(District.region_code == region_code)
     return list(db.session.execute(query.order_by(District.region_code, District.name_en))
                 .scalars())
-
-
-@scoped
-def receiving_agencies(actor: Actor, service_code: str | None = None) -> list[Agency]:
-    """Agencies a referral may go to (for the send form), nearest first."""
-    directory = list_directory(actor, service_code=service_code)
-    return [e.agency for e in directory.entries if e.agency.id != actor.agency_id]

@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from referral.accounts.forms import REQUIRED
-from referral.agencies.services import SERVICES
+from referral.agencies.catalogue import SERVICES
 from referral.referrals import codes
 from referral.web.widgets import SelectField
 

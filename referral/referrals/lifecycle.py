@@ -81,6 +81,12 @@ class Action(enum.StrEnum):
     ENTER_IN_ERROR = "enter_in_error"
 
 
+# The moves that give a sent referral a fresh answer window (a new ``deadline_at`` counted from
+# the move): its reminders (notify.py) measure the window from the last of them, else from
+# ``sent_at``.
+WINDOW_RESTARTS = (Action.REASSIGN, Action.EXTEND)
+
+
 @dataclass(frozen=True)
 class Move:
     sources: frozenset[Status]

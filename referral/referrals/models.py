@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -14,12 +15,17 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    inspect,
+    select,
     text,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.util import identity_key
 
 from referral.accounts.models import User
 from referral.agencies.models import Agency
+from referral.cases.models import Case, CaseStatus, Incident
 from referral.extensions import db
 from referral.models_base import UTCDateTime, utcnow
 
@@ -86,17 +92,17 @@ class Referral(db.Model):
     reference: Mapped[str | None] = mapped_column(String(24), unique=True)
     idempotency_key: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    # The case's region and district, copied so that region-wide reading needs no join
-    # (migrations 0007, 0013); referral/referrals/region_copy.py keeps them in step.
+    # The case's region and district, copied so that region-wide reading needs no join; kept
+    # in step at the end of this module.
     region_code: Mapped[str] = mapped_column(String(8))
     district_id: Mapped[int | None] = mapped_column(Integer)
-    # Whether the case is closed, copied for the same reason (migration 0011): a decade leaves
-    # thousands of expired referrals per region on closed cases, which the overdue review must
-    # not read to find the few on open ones. Set from the case when a referral is added and moved
-    # by a database trigger when the case closes or reopens (referrals/region_copy.py).
+    # Whether the case is closed, copied for the same reason: a decade leaves thousands of
+    # expired referrals per region on closed cases, which the overdue review must not read to
+    # find the few on open ones. Set from the case when a referral is added (end of this
+    # module) and moved by a database trigger when the case closes or reopens.
     case_closed: Mapped[bool] = mapped_column(Boolean, default=False,
                                               server_default=text("false"))
-    # Whether the case is restricted (migration 0017): the referral rules' test, kept by the
+    # Whether the case is restricted: the referral rules' test, kept by the
     # database alone (triggers set it on insert and follow the case), never by the application.
     case_restricted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     sender_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
@@ -242,9 +248,53 @@ class AgencyCapacity(db.Model):
     """Shelter places in use at an agency; changed only by conditional UPDATEs (no lost places)."""
 
     __tablename__ = "agency_capacity"
+    __unscoped__ = "a count of shelter places in use per agency, shown to every sender"
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     places_in_use: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
 
 
-from referral.referrals import region_copy  # noqa: E402,F401  (keeps region_code in step)
+
+# --- the case's place, copied onto its referrals and incidents ---------------------------------
+# Referrals and incidents keep a copy of their case's region and district, referrals also
+# whether the case is closed, so region-wide lists and figures read one table. A new referral
+# or incident takes its case's place (and closing) when it is flushed; a case closed or reopened
+# later moves its referrals by a database trigger (status changes are conditional UPDATE
+# statements the ORM does not see); and a case that moves region or district moves its
+# referrals and incidents here, in the same flush, so no code path that adds a row or edits a
+# case can leave a copy behind.
+
+_PLACE = ("region_code", "district_id")
+_cases = Case.__table__
+
+
+def _place_of(session: Session, case_id: int) -> tuple[str, int | None, bool]:
+    """The case's place and whether it is closed: from the session if it holds the case (it
+    usually does: the row was made from it), else from the table (bookkeeping, outside the
+    actor's scope)."""
+    case = session.identity_map.get(identity_key(Case, case_id))
+    if isinstance(case, Case) and case.region_code is not None:
+        return case.region_code, case.district_id, case.status == CaseStatus.CLOSED
+    row = session.connection().execute(
+        select(_cases.c.region_code, _cases.c.district_id, _cases.c.status)
+        .where(_cases.c.id == case_id)).one()
+    return row.region_code, row.district_id, row.status == CaseStatus.CLOSED
+
+
+@event.listens_for(Session, "before_flush")
+def _follow_case_place(session: Session, _context: Any, _instances: Any) -> None:
+    for obj in list(session.new):
+        if isinstance(obj, Referral | Incident) and obj.case_id is not None:
+            obj.region_code, obj.district_id, closed = _place_of(session, obj.case_id)
+            if isinstance(obj, Referral):
+                obj.case_closed = closed
+    for obj in list(session.dirty):
+        if not isinstance(obj, Case):
+            continue
+        state = inspect(obj).attrs
+        if any(state[name].history.has_changes() for name in _PLACE):
+            place = {"region_code": obj.region_code, "district_id": obj.district_id}
+            for model in (Referral, Incident):  # bookkeeping: the case's edit was the check
+                table = model.__table__  # type: ignore[attr-defined]
+                session.connection().execute(
+                    update(table).where(table.c.case_id == obj.id).values(place))

@@ -40,10 +40,10 @@ def outbox_panel(actor: Actor) -> dict[str, Any]:
     """The newest outcomes of what the agency sent, with the receiving agencies' names.
 
     The referral scope says "sent or received by my agency" and the panel "sent by my
-    agency": PostgreSQL multiplied the two estimates, expected 22 rows where a busy agency has
-    7,000, and read and sorted them all (40 ms; docs/performance.md). The ids come first from
-    the plain table, read backwards along (sender, closed_at, id) (migration 0009) with the
-    scope's own restricted-case condition, so they are exactly the visible ones; the scope is
+    agency": PostgreSQL multiplies the two estimates, expects a few rows where a busy agency
+    has thousands, and would read and sort them all. The ids come first from the plain table,
+    read backwards along the index (sender, closed_at, id) with the scope's own
+    restricted-case condition, so they are exactly the visible ones; the scope is
     applied again to the rows, as to any query."""
     newest = (_referrals.c.closed_at.desc(), _referrals.c.id.desc())
     ids = (select(_referrals.c.id)

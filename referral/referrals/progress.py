@@ -16,6 +16,7 @@ from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from referral.access import scoped
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor
 from referral.audit import service as audit
@@ -25,7 +26,6 @@ from referral.errors import DomainError, NotVisible
 from referral.events import service as events
 from referral.extensions import db
 from referral.models_base import utcnow
-from referral.referrals.acting import scoped
 from referral.referrals.lifecycle import Side, Status
 from referral.referrals.models import Referral, ReferralConsent, ReferralProgressNote
 from referral.referrals.queries import load_referral

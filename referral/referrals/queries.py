@@ -9,13 +9,14 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import aliased, joinedload
 
+from referral.access import scoped
 from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor
 from referral.audit import service as audit
+from referral.cases.hooks import register_case_page_part
 from referral.errors import NotVisible
 from referral.extensions import db
 from referral.models_base import utcnow
-from referral.referrals.acting import scoped
 from referral.referrals.lifecycle import OPEN_STATES, Status
 from referral.referrals.models import Referral, ReferralConsent, ReferralHistory
 from referral.referrals.recording import Move, record_moves
@@ -177,6 +178,10 @@ def list_case_referrals_for(actor: Actor, case_id: int) -> list[Referral]:
         .order_by(Referral.sent_at.desc())
     ).scalars().all()
     return list(rows)
+
+
+# The case page's referrals section (templates/cases/detail.html reads ``referrals``).
+register_case_page_part(lambda actor, case: {"referrals": list_case_referrals_for(actor, case.id)})
 
 
 @scoped

@@ -1,8 +1,8 @@
 """What every referral move leaves behind: history, a timeline line, an audit row, an event.
 
 One move or many: the deadline sweep expires hundreds of referrals at once, and writing their
-rows with one flush per kind (instead of four flushes per referral) is what keeps the sweep's
-cost near a few statements per batch (docs/performance.md).
+rows with one flush per kind of row, not four per referral, keeps the sweep's cost near a few
+statements per batch.
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ def referral_rule(actor: Actor, c: Any) -> ColumnElement[bool]:
     if actor.role == Role.COORDINATOR:
         if not actor.region_ids:
             return false()
-        # The referral's copy of its case's region (kept in step, see region_copy.py).
+        # The referral's copy of its case's region (kept in step, see the end of models.py).
         return and_(c.region_code.in_(sorted(actor.region_ids)),
                     open_or_named(c.case_id, actor, restricted=c.case_restricted))
     if actor.role in (Role.OFFICER, Role.AGENCY_MANAGER) and actor.agency_id is not None:

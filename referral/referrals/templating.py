@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from referral.accounts.models import User
-from referral.agencies.services import SERVICES
+from referral.agencies.catalogue import SERVICES
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.referrals import codes

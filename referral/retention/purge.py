@@ -42,6 +42,8 @@ from referral.referrals.models import (
     ReferralProgressNote,
 )
 from referral.retention.models import LegalHold
+from referral.safety.models import SafetyPlan
+from referral.schools.models import SchoolNotice
 
 _cases = Case.__table__
 _holds = LegalHold.__table__
@@ -127,6 +129,14 @@ TARGETS: dict[str, list[Target]] = {
         T(_parts, {"phone": "", "disability_note": "", "note": ""}, bump_version=True),
         T(SafeContact.__table__, {"safe_phone": "", "safe_times": "", "code_word": "",
                                   "instructions": ""}, bump_version=True),
+        # A safety plan is the survivor's own words about where she goes and how she is reached.
+        T(SafetyPlan.__table__, {"main_concern": "", "resources": "", "code_signal": "",
+                                 "go_bag": "", "preparedness": "", "during_violence": "",
+                                 "after_leaving": ""}),
+        # What a school was told of a child; the notice itself (sent, received, when) stays.
+        T(SchoolNotice.__table__, {"child_name": "", "child_birth_date": None,
+                                   "police_reference": "", "contact_name": "",
+                                   "contact_phone": ""}, bump_version=True),
     ],
     "notes": [
         T(CaseNote.__table__, {"body": ""}, bump_version=True),
@@ -151,6 +161,8 @@ TARGETS: dict[str, list[Target]] = {
     ],
     # The one path that changes progress notes (see the module's docstring).
     "progress_notes": [T(ReferralProgressNote.__table__, {"body": ""}, via_referral=True)],
+    # Deleted, not cleared, rows and stored objects: referral/retention/documents.py.
+    "documents": [],
     "access_reasons": [
         T(EmergencyAccess.__table__, {"reason": ""}),
         T(AccessRequest.__table__, {"reason": "", "decision_note": ""}),

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from referral.access import scoped
 from referral.access.permissions import Role
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.audit import service as audit
@@ -27,7 +28,7 @@ from referral.cases.service import load_case
 from referral.errors import DomainError, NotVisible
 from referral.extensions import db
 from referral.models_base import utcnow
-from referral.referrals.acting import scoped
+from referral.retention import documents as retained_documents
 from referral.retention import policy, purge
 from referral.retention.models import LegalHold
 
@@ -62,6 +63,8 @@ def _due_counts(now: datetime, only_case: int | None = None) -> dict[int, dict[s
         queries = [target.counts(due) for target in purge.TARGETS.get(kind.code, [])]
         if kind.code == "people":
             queries.append(purge.people_counts(due))
+        if kind.code == "documents":
+            queries.append(retained_documents.counts(due))
         for query in queries:
             for case_id, count in db.session.execute(query):
                 found[case_id][kind.code] = found[case_id].get(kind.code, 0) + count
@@ -118,6 +121,8 @@ def purge_case(case_id: int, *, now: datetime) -> dict[str, int]:
             cleared = sum(target.clear(due) for target in purge.TARGETS.get(kind.code, []))
             if kind.code == "people":
                 cleared += purge.clear_people(due, purge.due_case_ids(policy.cutoff(kind, now)))
+            if kind.code == "documents":
+                cleared += retained_documents.purge(due)
             if cleared:
                 counts[kind.code] = cleared
         if counts:

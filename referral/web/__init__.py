@@ -40,6 +40,7 @@ def _register_blueprints(app: Flask) -> None:
     from referral.domains import domain_modules
 
     domain_modules("panels")
+    domain_modules("notify")  # kinds, subjects and reminder rules, for requests and the worker
     for module in domain_modules("views"):
         app.register_blueprint(module.bp)
 

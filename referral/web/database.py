@@ -15,6 +15,8 @@ from typing import Any
 from flask import g, has_app_context
 from sqlalchemy import Engine, event
 
+from referral.replica import READ_ONLY
+
 log = logging.getLogger(__name__)
 _installed = False
 BUSY_TIMEOUT_MS = 30_000  # waiting is always better than "database is locked" (a 500)
@@ -111,9 +113,6 @@ def init_engine_events() -> None:
 
 
 _WRITES_FIRST = "_sqlite_writes_first"  # on flask.g: this request or task may write
-# An engine's execution option: its connections never write (the statistics' read replica,
-# referral/replica.py), so the head is never taken there.
-READ_ONLY = "referral_read_only"
 _HEAD_TAKEN = "audit_head_taken"  # on a PostgreSQL connection's info: this transaction holds it
 # A no-op update: the head's row lock, held to the end of the transaction (audit/service.py).
 _TAKE_HEAD = "UPDATE audit_chain_head SET row_hash = row_hash WHERE id = 1"

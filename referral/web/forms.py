@@ -1,6 +1,6 @@
 """Small helpers shared by views that handle forms, and the rules every form field obeys.
 
-The rules (issue 17) are installed once on ``FlaskForm.Meta.bind_field``, WTForms' hook for how
+The rules are installed once on ``FlaskForm.Meta.bind_field``, WTForms' hook for how
 a form binds its fields, so every form of every domain gets them without naming a base class,
 including forms added later:
 - no control characters: none in a single-line field; in a multi-line one only tab and line
@@ -44,6 +44,14 @@ from referral.web.input import (
     db_int,
     usable_date,
 )
+
+# The message of every required field, in every domain's forms.
+REQUIRED = _l("This field is required.")
+
+
+class ConfirmForm(FlaskForm):
+    """An empty form: a CSRF-protected POST button."""
+
 
 # Default limits for text fields that state none. Single-line fields mostly hold names, places
 # and numbers (String(200) at most where no Length is given); hidden fields carry versions, ids and

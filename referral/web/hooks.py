@@ -57,7 +57,7 @@ def register(app: Flask) -> None:
         if request.method in ("GET", "HEAD"):
             # A page commits only its audit rows, then renders what it read: keep those objects
             # loaded, or every row (and the logged-in user) is fetched again, one query each,
-            # while the template renders (docs/performance.md). The session ends with the request.
+            # while the template renders. The session ends with the request.
             db.session().expire_on_commit = False
         if current_user.is_authenticated:
             set_request_actor(actor_for(current_user))

@@ -1,4 +1,4 @@
-"""Hostile input stopped at the edge, once for every route (issue 17).
+"""Hostile input stopped at the edge, once for every route.
 
 - Ids in paths: ``<int:…>`` accepts only numbers that fit the database's integer columns, so
   ``/cases/99999999999999999999`` is a plain 404 instead of an ``OverflowError`` (SQLite) or
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes, urlsplit
@@ -39,8 +40,11 @@ LATEST_DATE = date(2199, 12, 31)
 # C0 and C1 controls and DEL. Path and query string carry none legitimately.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-# The only body the app reads is an HTML form; it has no JSON API and no upload.
+# The only body the app reads is an HTML form; it has no JSON API. Routes that take files
+# (documents) name themselves in UPLOAD_LIMITS: a multipart form, up to their own size limit.
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
+UPLOAD_MIMETYPE = "multipart/form-data"
+UPLOAD_LIMITS: dict[str, Callable[[], int]] = {}
 BAD_BYTES = _l("The request contains characters that are not valid text.")
 BAD_BODY = _l("The request was not sent by one of this site's forms.")
 
@@ -134,6 +138,10 @@ def refuse_malformed_request() -> None:
     if pairs is None or any(CONTROL_CHARACTERS.search(k + v) for k, v in pairs):
         abort(400, description=BAD_BYTES)
     if not _has_body():
+        return
+    upload_limit = UPLOAD_LIMITS.get(request.endpoint or "")
+    if upload_limit is not None and request.mimetype == UPLOAD_MIMETYPE:
+        request.max_content_length = upload_limit()
         return
     if request.mimetype != FORM_MIMETYPE:
         abort(400, description=BAD_BODY)

@@ -49,6 +49,21 @@ def submit_form(
     return redirect(done(result) if callable(done) else done)
 
 
+class StaleShown:
+    """``on_stale`` for an edit form with a ``version`` field: the current record is loaded to
+    show beside what was typed (``current``), and the form takes its version, so the next save
+    applies the input over the version now shown."""
+
+    def __init__(self, form: FlaskForm, load: Callable[[], Any]) -> None:
+        self.form = form
+        self.load = load
+        self.current: Any = None
+
+    def __call__(self, _err: StaleEdit) -> None:
+        self.current = self.load()
+        self.form.version.data = str(self.current.version)
+
+
 def run_or_flash(action: Callable[[], Any], *, message: str | None = None) -> bool:
     """For a button with no fields: run ``action`` and commit; a refusal is flashed as an error.
     Returns whether the action was done."""

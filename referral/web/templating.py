@@ -39,8 +39,8 @@ def _datetime_patterns(locale: str, fmt: str) -> tuple[str, Any, Any, Locale]:
 
 def format_local_datetime(value: datetime, fmt: str = "short") -> str:
     """flask_babel's ``format_datetime(value, fmt)``, the same text, with the locale's patterns
-    looked up once: a review of 150 rows formats 120 times, and the lookups were a fifth of
-    its rendering (docs/performance.md). Formats the application overrides go the long way."""
+    looked up once: a review of 150 rows formats 120 times, and the lookups would be a fifth of
+    its rendering. Formats the application overrides go the long way."""
     if fmt not in _NAMED_FORMATS or get_babel().instance.date_formats[f"datetime.{fmt}"]:
         return format_datetime(value, fmt)
     layout, time_pattern, date_pattern, locale = _datetime_patterns(str(get_locale()), fmt)

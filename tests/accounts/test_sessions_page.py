@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from referral.accounts.devices import device_label
+from referral.accounts.device_names import device_label
 from referral.accounts.models import UserSession
 from referral.audit.models import AuditEvent
 from referral.extensions import db

@@ -9,6 +9,7 @@ from referral.cases.models import CaseParticipant
 from referral.extensions import db
 from tests.cases import factories as f
 from tests.fixtures import actor, fresh, login
+from tests.referrals.factories import send
 
 
 def test_pages_render_for_the_owner(world, client):
@@ -244,8 +245,8 @@ def _case_page_statements(client, app, case_id):
 def test_the_case_page_makes_the_same_few_statements_however_full_the_case(world, client, app):
     """No statement per survivor (safe contact) or per measure (breaches): a case with three
     survivors and three measures of two breaches each costs what a case with one of each does,
-    and at most the session (with the bell), the case with its people, its six lists, and the
-    audit of the view."""
+    and at most the session (with the bell), the case with its people, its six lists, its
+    documents, its safety plans with the re-assessment due, and the audit of the view."""
     from datetime import UTC, date, datetime, timedelta
 
     from referral.cases import measures, people
@@ -283,4 +284,16 @@ def test_the_case_page_makes_the_same_few_statements_however_full_the_case(world
     page = client.get(f"/cases/{full}").get_data(True)
     assert page.count("Safe contact for") == 3 and page.count("breach 1") == 3
     audit = [s for s in counts[full] if "audit_events" in s or "audit_chain_head" in s]
-    assert len(counts[full]) - len(audit) <= 8, "\n".join(counts[full])
+    assert len(counts[full]) - len(audit) <= 10, "\n".join(counts[full])
+
+
+def test_the_case_page_shows_the_referrals_the_referrals_domain_gives_it(world, client):
+    """The section comes from referrals, registered with referral.cases.hooks (cases builds on
+    no later domain): without the registration the page would say there are none."""
+    police = actor(world["officer"])
+    case, _members = f.family_case(police)
+    referral = send(world["officer"], case, world["crisis_agency"])
+    db.session.commit()
+    login(client, world["officer"])
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert referral.reference in page and "No referrals yet" not in page

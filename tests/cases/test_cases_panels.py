@@ -9,6 +9,7 @@ from referral.cases import service as cases
 from referral.cases.panels import LIMIT
 from referral.extensions import db
 from tests.cases import factories as f
+from tests.closure.factories import signed_off
 from tests.fixtures import actor
 
 
@@ -28,6 +29,7 @@ def test_the_high_risk_panel_shows_the_first_rows_and_counts_them_all(world):
         high.append(case)
     f.open_case(police)  # not high risk
     closed, sealed = high[0], high[1]
+    signed_off(closed.id)
     cases.change_status(police, closed.id, status="closed", reason="moved_away")
     cases.set_restriction(police, sealed.id, restricted=True, member_ids=[])
     db.session.commit()

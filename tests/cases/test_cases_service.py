@@ -18,6 +18,7 @@ from referral.events.models import OutboxEvent
 from referral.extensions import db
 from tests.cases import factories as f
 from tests.cases.factories import as_system
+from tests.closure.factories import signed_off
 from tests.fixtures import actor, make_user
 
 
@@ -70,6 +71,7 @@ def test_status_closes_with_a_reason_and_reopens(police):
     with pytest.raises(DomainError) as err:
         cases.change_status(police, case.id, status="closed")
     assert err.value.field == "reason"
+    signed_off(case.id)
     cases.change_status(police, case.id, status="closed", reason="moved_away")
     assert (case.status, case.closed_reason) == ("closed", "moved_away")
     with pytest.raises(IllegalTransition):

@@ -13,9 +13,9 @@ from referral.access.scope import acting_as, system_actor
 from referral.audit.models import AuditEvent
 from referral.cases import risk
 from referral.cases.models import RiskAssessment
-from referral.coordination import conferences
-from referral.coordination import review as coordination_review
 from referral.coordination.models import AgendaItem, AgendaReason
+from referral.coordination.service import conferences
+from referral.coordination.service import review as coordination_review
 from referral.errors import DomainError
 from referral.extensions import db
 from referral.models_base import utcnow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from referral.coordination import charts
+from referral.coordination.views import charts
 
 
 def test_nice_axis_maximum():

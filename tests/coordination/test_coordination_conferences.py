@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
-from referral.coordination import actions as action_service
-from referral.coordination import conferences as service
 from referral.coordination.models import AgendaReason, ConferenceAttendance
+from referral.coordination.service import actions as action_service
+from referral.coordination.service import conferences as service
 from referral.errors import DomainError, NotVisible, StaleEdit
 from referral.events.models import OutboxEvent
 from referral.extensions import db

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from referral.access.permissions import Role
-from referral.coordination import coverage as service
+from referral.coordination.stats import coverage as service
 from referral.errors import NotVisible
 from referral.extensions import db
 from referral.referrals.models import AgencyCapacity

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from referral.access.scope import acting_as, system_actor
 from referral.audit.models import AuditEvent
 from referral.cases.models import Offence
-from referral.coordination import exports as service
+from referral.coordination.stats import export as service
 from referral.errors import NotVisible
 from referral.extensions import db
 from tests.coordination.factories import make_case, make_incident, make_referral

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from referral.access.permissions import Role
 from referral.access.scope import acting_as, system_actor
 from referral.audit.models import AuditEvent
-from referral.coordination import coverage, exports, figures_cache, performance
-from referral.coordination.figures_cache import FiguresCache
+from referral.coordination.stats import cache, coverage, export, performance
+from referral.coordination.stats.cache import FiguresCache
 from referral.extensions import db
 from tests.coordination.factories import NOW, make_case, make_referral
 from tests.fixtures import actor, make_user
@@ -42,7 +42,7 @@ def _received(w, who="coordinator", **kw):
 
 def test_the_store_reuses_within_max_age_and_evicts_the_oldest(monkeypatch):
     clock = [1000.0]
-    monkeypatch.setattr(figures_cache.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(cache.time, "monotonic", lambda: clock[0])
     store, calls = FiguresCache(max_entries=2), []
 
     def compute(value):
@@ -112,11 +112,11 @@ def test_coverage_and_export_are_kept_too(world):
     _send_one(w)
     coordinator = actor(w["coordinator"])
     cov = coverage.district_coverage(coordinator, region_code=None, start=START, end=END)
-    rows = exports.statistics_rows(coordinator, start=START, end=END)
+    rows = export.statistics_rows(coordinator, start=START, end=END)
     _send_one(w)
     assert coverage.district_coverage(coordinator, region_code=None, start=START,
                                       end=END).computed_at == cov.computed_at
-    assert exports.statistics_rows(coordinator, start=START, end=END) is rows
+    assert export.statistics_rows(coordinator, start=START, end=END) is rows
     assert _audits("coordination.coverage") == 2 and _audits("statistics.export") == 2
 
 

@@ -1,4 +1,4 @@
-"""Figures aggregated in SQL: the same numbers as the rules of stats.py, on both databases.
+"""Figures aggregated in SQL: the same numbers as the rules of numbers.py, on both databases.
 
 PostgreSQL ranks times to accept with percentile_disc; SQLite has none, so Python ranks them
 there. These tests hold the two to the same definitions: by arithmetic, and on the same data.
@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from referral.access.scope import acting_as
-from referral.coordination import coverage, exports, sqlstats, stats
-from referral.coordination import performance as service
-from referral.coordination.common import display_zone
+from referral.coordination.local_time import display_zone
+from referral.coordination.stats import coverage, export, numbers, sql
+from referral.coordination.stats import performance as service
 from referral.extensions import db
 from referral.referrals.models import Referral
 from tests.coordination.factories import make_case, make_referral
@@ -35,10 +35,10 @@ def _disc(values: list[timedelta], fraction: float) -> timedelta:
 
 def test_upper_middle_fraction_gives_the_middle_ranks():
     for n in range(1, 200_001):
-        assert max(1, math.ceil(sqlstats.UPPER_MIDDLE * n)) == n // 2 + 1 if n % 2 == 0 \
+        assert max(1, math.ceil(sql.UPPER_MIDDLE * n)) == n // 2 + 1 if n % 2 == 0 \
             else (n + 1) // 2
-        assert max(1, math.ceil(sqlstats.MEDIAN_LOWER * n)) == (n + 1) // 2
-        assert max(1, math.ceil(sqlstats.P90 * n)) == max(1, math.ceil(90 / 100 * n))
+        assert max(1, math.ceil(sql.MEDIAN_LOWER * n)) == (n + 1) // 2
+        assert max(1, math.ceil(sql.P90 * n)) == max(1, math.ceil(90 / 100 * n))
 
 
 def test_ranks_give_the_median_and_nearest_rank_percentile_of_stats():
@@ -47,11 +47,11 @@ def test_ranks_give_the_median_and_nearest_rank_percentile_of_stats():
         durations = [timedelta(microseconds=rng.randrange(1, 10**11)) for _ in range(n)]
         durations += durations[: n // 3]  # ties
         ranks = [_disc(durations, f)
-                 for f in (sqlstats.MEDIAN_LOWER, sqlstats.UPPER_MIDDLE, sqlstats.P90)]
+                 for f in (sql.MEDIAN_LOWER, sql.UPPER_MIDDLE, sql.P90)]
         hours = [d.total_seconds() / 3600 for d in durations]
-        assert sqlstats.hours_from_ranks(ranks) == (
-            stats.median(hours), stats.percentile_nearest_rank(hours, 90))
-    assert sqlstats.hours_from_ranks(None) == (None, None)
+        assert sql.hours_from_ranks(ranks) == (
+            numbers.median(hours), numbers.percentile_nearest_rank(hours, 90))
+    assert sql.hours_from_ranks(None) == (None, None)
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def busy(world):
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("granularity", [stats.MONTH, stats.WEEK])
+@pytest.mark.parametrize("granularity", [numbers.MONTH, numbers.WEEK])
 def test_sql_and_python_give_the_same_figures(busy, granularity):
     ranges = [(date(2026, 1, 1), date(2026, 5, 20)),  # months or weeks
               (date(2026, 2, 2), date(2026, 2, 7)),  # one week, one month
@@ -108,7 +108,7 @@ def test_sql_and_python_give_the_same_figures(busy, granularity):
         for (start, end), agency_id in itertools.product(ranges,
                                                          (None, busy["agencies"][1].id)):
             first, last = service.local_bounds(start, end)
-            periods = sqlstats.periods(first, last, granularity, display_zone())
+            periods = sql.periods(first, last, granularity, display_zone())
             where = service._where(["KZ-75"], first, last, agency_id)
             in_sql = service.figures_in_database(where, periods)
             in_python = service.figures_in_python(where, periods)
@@ -123,14 +123,14 @@ def test_sql_and_python_give_the_same_figures(busy, granularity):
 def test_one_period_and_an_empty_range(busy):
     coordinator = actor(busy["coordinator"])
     week = service.agency_performance(coordinator, start=date(2026, 2, 2), end=date(2026, 2, 7),
-                                      granularity=stats.WEEK)
+                                      granularity=numbers.WEEK)
     assert [p.label for p in week.trend] == ["2026-W06"]
     assert week.trend[0].figures.received == week.total.received > 0
     empty = service.agency_performance(coordinator, start=date(2026, 3, 5),
                                        end=date(2026, 3, 4))
     assert (empty.agencies, empty.total.received) == ([], 0)
     assert [p.figures.received for p in empty.trend] == [0]
-    assert exports.statistics_rows(coordinator, start=date(2026, 3, 5),
+    assert export.statistics_rows(coordinator, start=date(2026, 3, 5),
                                    end=date(2026, 3, 4)) == []
 
 
@@ -145,20 +145,20 @@ def test_restricted_cases_stay_out_even_for_a_named_coordinator(busy):
     assert perf.total.received == 0 and perf.agencies == []
     cov = coverage.district_coverage(coordinator, region_code=None, start=day, end=day)
     assert not any(d.referrals or d.declines for d in cov.districts)
-    rows = exports.statistics_rows(coordinator, start=day, end=day)
+    rows = export.statistics_rows(coordinator, start=day, end=day)
     assert not [r for r in rows if r.measure == "referrals"]
 
 
-@pytest.mark.parametrize("granularity", [stats.MONTH, stats.WEEK])
+@pytest.mark.parametrize("granularity", [numbers.MONTH, numbers.WEEK])
 def test_period_buckets_match_local_period_starts(world, granularity):
     """Referrals a microsecond either side of local midnights at period starts fall in the
-    period stats.period_start gives (width_bucket on PostgreSQL, CASE on SQLite)."""
+    period numbers.period_start gives (width_bucket on PostgreSQL, CASE on SQLite)."""
     w = world
     zone = display_zone()
     case = make_case(w["police"], w["officer"])
     receiver = db.session.get(type(w["police"]), w["crisis"].agency_id)
     first, last = service.local_bounds(date(2026, 1, 7), date(2026, 3, 10))
-    periods = sqlstats.periods(first, last, granularity, zone)
+    periods = sql.periods(first, last, granularity, zone)
     moments = [first, last - timedelta(microseconds=1)]
     for start in periods.starts[1:]:
         midnight = datetime(start.year, start.month, start.day, tzinfo=zone).astimezone(UTC)
@@ -171,4 +171,4 @@ def test_period_buckets_match_local_period_starts(world, granularity):
                                   .where(Referral.case_id == case.id)).all()
     assert len(rows) == len(moments)
     for sent_at, index in rows:
-        assert periods.start_of(index) == stats.period_start(sent_at, granularity, zone)
+        assert periods.start_of(index) == numbers.period_start(sent_at, granularity, zone)

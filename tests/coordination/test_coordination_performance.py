@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from referral.access.permissions import Role
-from referral.coordination import performance as service
-from referral.coordination import stats
+from referral.coordination.stats import numbers
+from referral.coordination.stats import performance as service
 from referral.errors import NotVisible
 from referral.extensions import db
 from tests.coordination.factories import make_case, make_referral
@@ -95,7 +95,7 @@ def test_monthly_and_weekly_trend(data):
     assert [(p.label, p.figures.received, p.figures.accepted, p.figures.median_hours)
             for p in monthly.trend] == [("2026-02", 2, 1, 4), ("2026-03", 6, 3, 10)]
     weekly = service.agency_performance(coord, start=date(2026, 2, 1), end=date(2026, 3, 15),
-                                        granularity=stats.WEEK)
+                                        granularity=numbers.WEEK)
     got = [(p.label, p.figures.received) for p in weekly.trend]
     assert got == [("2026-W05", 0), ("2026-W06", 0), ("2026-W07", 2), ("2026-W08", 0),
                    ("2026-W09", 0), ("2026-W10", 6), ("2026-W11", 0)]
@@ -120,11 +120,11 @@ def test_agency_filter_and_scope(data):
 
 
 def test_stat_helpers_by_hand():
-    assert stats.median([4, 1, 3, 2]) == 2.5
-    assert stats.percentile_nearest_rank(list(range(1, 11)), 90) == 9
-    assert stats.percentile_nearest_rank([5], 90) == 5
-    assert stats.percentile_nearest_rank([], 90) is None
-    assert stats.rate(1, 0) is None
-    assert [stats.suppress(n) for n in (0, 1, 4, 5, 12)] == ["0", "<5", "<5", "5", "12"]
-    assert service.default_range(date(2026, 3, 18), stats.MONTH) == (date(2025, 4, 1),
+    assert numbers.median([4, 1, 3, 2]) == 2.5
+    assert numbers.percentile_nearest_rank(list(range(1, 11)), 90) == 9
+    assert numbers.percentile_nearest_rank([5], 90) == 5
+    assert numbers.percentile_nearest_rank([], 90) is None
+    assert numbers.rate(1, 0) is None
+    assert [numbers.suppress(n) for n in (0, 1, 4, 5, 12)] == ["0", "<5", "<5", "5", "12"]
+    assert service.default_range(date(2026, 3, 18), numbers.MONTH) == (date(2025, 4, 1),
                                                                        date(2026, 3, 18))

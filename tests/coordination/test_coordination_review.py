@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import event
 
 from referral.access.permissions import Role
-from referral.coordination import review as service
-from referral.coordination.review import Filters
+from referral.coordination.service import review as service
+from referral.coordination.service.review import Filters
 from referral.errors import NotVisible
 from referral.extensions import db
 from tests.coordination.factories import NOW, make_case, make_measure, make_referral

@@ -15,10 +15,11 @@ from sqlalchemy import text
 from referral.access.permissions import Role
 from referral.access.scope import acting_as
 from referral.cases import service as cases
-from referral.coordination import review as service
-from referral.coordination.review import Filters
+from referral.coordination.service import review as service
+from referral.coordination.service.review import Filters
 from referral.extensions import db
 from referral.referrals import panels, queries
+from tests.closure.factories import signed_off
 from tests.coordination.factories import NOW, make_case, make_referral
 from tests.fixtures import actor, make_agency, make_user
 from tests.referrals.factories import send
@@ -49,6 +50,7 @@ def test_closing_and_reopening_a_case_moves_its_expired_referrals(world):
     db.session.commit()
     assert _overdue_ids(w["coordinator"]) == [second.id, other.id, first.id]
 
+    signed_off(case.id)
     cases.change_status(actor(w["officer"]), case.id, status="closed",
                         reason="safe_no_further_risk")
     db.session.commit()

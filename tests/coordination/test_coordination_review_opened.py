@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from referral.coordination import review as service
+from referral.coordination.service import review as service
 from referral.extensions import db
 from tests.coordination.factories import NOW, make_case, make_referral
 from tests.fixtures import actor, login

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from referral.access.scope import acting_as, system_actor
-from referral.coordination import actions as action_service
-from referral.coordination import conferences as conference_service
 from referral.coordination.models import ConferenceAction
+from referral.coordination.service import actions as action_service
+from referral.coordination.service import conferences as conference_service
 from referral.extensions import db
 from referral.models_base import utcnow
 from tests.coordination.factories import make_case, make_referral

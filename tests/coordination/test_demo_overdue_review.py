@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from referral.access.scope import acting_as, system_actor
 from referral.accounts.models import User
-from referral.coordination import review
+from referral.coordination.service import review
 from referral.demo import DEMO_PASSWORD, demo_email
 from referral.extensions import db
 from referral.referrals.models import Referral

@@ -14,10 +14,10 @@ from sqlalchemy import delete, select, text, update
 
 from referral.access.scope import acting_as
 from referral.cases.models import Case
-from referral.coordination import month_figures, sqlstats, stats
-from referral.coordination import performance as service
-from referral.coordination.common import display_zone
+from referral.coordination.local_time import display_zone
 from referral.coordination.models import ReferralMonthFigures
+from referral.coordination.stats import month_rows, numbers, sql
+from referral.coordination.stats import performance as service
 from referral.extensions import db
 from referral.referrals.models import Referral
 from tests.cases.factories import as_system
@@ -32,7 +32,7 @@ RANGES = [(date(2026, 1, 1), date(2026, 5, 31)), (date(2026, 2, 1), date(2026, 2
 
 def _both(coordinator, start: date, end: date, agency_id: int | None):
     first, last = service.local_bounds(start, end)
-    periods = sqlstats.periods(first, last, stats.MONTH, display_zone())
+    periods = sql.periods(first, last, numbers.MONTH, display_zone())
     with acting_as(coordinator):
         counted = service.figures_in_database(service._where(["KZ-75"], first, last, agency_id),
                                               periods)
@@ -92,7 +92,7 @@ def test_the_triggers_follow_every_change_and_agree_with_a_recount(busy):  # noq
         db.session.execute(update(Case).where(Case.id == flipped).values(restricted=False))
         kept = _rows()
         _assert_same(busy)
-        month_figures.rebuild(display_zone().key)
+        month_rows.rebuild(display_zone().key)
         assert _rows() == kept
         db.session.commit()
 
@@ -129,26 +129,26 @@ def test_the_page_reads_month_rows_for_whole_months_only(busy):  # noqa: F811
     assert "FROM referral_month_figures" in whole and not reads_referrals(whole)
     for kw in ({"start": date(2026, 1, 2), "end": date(2026, 5, 31)},
                {"start": date(2026, 1, 1), "end": date(2026, 5, 30)},
-               {"start": date(2026, 1, 1), "end": date(2026, 5, 31), "granularity": stats.WEEK}):
+               {"start": date(2026, 1, 1), "end": date(2026, 5, 31), "granularity": numbers.WEEK}):
         found = statements(**kw)
         assert reads_referrals(found) and "referral_month_figures" not in found, kw
 
 
 def test_rows_counted_in_another_zone_are_not_used(busy, app):  # noqa: F811
-    assert month_figures.covers(date(2026, 1, 1), date(2026, 5, 31), stats.MONTH)
+    assert month_rows.covers(date(2026, 1, 1), date(2026, 5, 31), numbers.MONTH)
     try:
         app.config["DISPLAY_TIMEZONE"] = "Europe/Berlin"
-        assert not month_figures.covers(date(2026, 1, 1), date(2026, 5, 31), stats.MONTH)
-        month_figures.rebuild("Europe/Berlin")
+        assert not month_rows.covers(date(2026, 1, 1), date(2026, 5, 31), numbers.MONTH)
+        month_rows.rebuild("Europe/Berlin")
         db.session.commit()
-        assert month_figures.covers(date(2026, 1, 1), date(2026, 5, 31), stats.MONTH)
+        assert month_rows.covers(date(2026, 1, 1), date(2026, 5, 31), numbers.MONTH)
         _assert_same(busy)
         with pytest.raises(ValueError):
-            month_figures.rebuild("Asia/Almaty'; DROP TABLE referrals; --")
+            month_rows.rebuild("Asia/Almaty'; DROP TABLE referrals; --")
     finally:
         db.session.rollback()
         app.config["DISPLAY_TIMEZONE"] = "Asia/Almaty"
-        month_figures.rebuild("Asia/Almaty")  # the function outlives the test's rows
+        month_rows.rebuild("Asia/Almaty")  # the function outlives the test's rows
         db.session.commit()
 
 
@@ -159,7 +159,7 @@ def test_the_migration_fills_the_rows_as_the_rebuild_does():
     spec = importlib.util.spec_from_file_location("migration_0022", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert " ".join(module.FILL.split()) == " ".join(month_figures.FILL.split())
+    assert " ".join(module.FILL.split()) == " ".join(month_rows.FILL.split())
 
 
 def test_the_command_recounts_the_rows(busy, app):  # noqa: F811

@@ -10,8 +10,9 @@ from sqlalchemy import select
 from referral.access.scope import acting_as, system_actor
 from referral.extensions import db
 from referral.referrals import service
-from referral.referrals import views as referral_views
 from referral.referrals.models import Referral
+from referral.referrals.views import detail as referral_views
+from referral.web import submit
 from tests.fixtures import actor, fresh, login
 from tests.referrals.factories import make_case, send
 
@@ -51,7 +52,7 @@ def _boom(*_args, **_kwargs):
 def test_failure_after_the_commit_says_the_change_was_saved(client, world, in_progress,
                                                             monkeypatch):
     login(client, world["crisis"])
-    monkeypatch.setattr(referral_views, "redirect", _boom)  # fails once the action committed
+    monkeypatch.setattr(submit, "redirect", _boom)  # fails once the action committed
     response = _complete(client, in_progress)
     page = response.get_data(as_text=True)
     assert response.status_code == 500

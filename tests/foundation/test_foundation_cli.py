@@ -126,7 +126,8 @@ def test_seed_demo_covers_every_role_three_regions_and_a_remote_district(app, ct
 
 
 def test_seed_demo_is_refused_in_production(database_url):
-    app = create_app(base_config(database_url, ENV_NAME="production", SECRET_KEY="s" * 40))
+    app = create_app(base_config(database_url, ENV_NAME="production", SECRET_KEY="s" * 40,
+                                 DOCUMENTS_KEY="7eo/eY//Em8tBNr5fiqkSFOlqOz7YibvnOSJenKc5dM="))
     result = _run(app, "seed-demo")
     assert result.exit_code != 0
     assert "refused in production" in result.output

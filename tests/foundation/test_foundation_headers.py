@@ -56,7 +56,8 @@ def test_no_hsts_or_secure_cookie_in_development(client, world):
 
 @pytest.fixture
 def production_app(database_url):
-    app = create_app(base_config(database_url, ENV_NAME="production", SECRET_KEY=GOOD_SECRET))
+    app = create_app(base_config(database_url, ENV_NAME="production", SECRET_KEY=GOOD_SECRET,
+                                 DOCUMENTS_KEY="7eo/eY//Em8tBNr5fiqkSFOlqOz7YibvnOSJenKc5dM="))
     yield app
     from referral.extensions import db
 
@@ -93,6 +94,7 @@ def test_production_from_the_environment_needs_secret_key(monkeypatch, tmp_path)
     with pytest.raises(ConfigurationError):
         create_app()
     monkeypatch.setenv("SECRET_KEY", GOOD_SECRET)
+    monkeypatch.setenv("REFERRAL_DOCUMENTS_KEY", "7eo/eY//Em8tBNr5fiqkSFOlqOz7YibvnOSJenKc5dM=")
     app = create_app()
     assert app.config["SESSION_COOKIE_SECURE"] is True
 

@@ -96,7 +96,8 @@ def test_production_uses_the_recommended_argon2id_cost(database_url):
     from tests.conftest import base_config
 
     app = create_app(base_config(database_url, ENV_NAME="production", SECRET_KEY="k" * 40,
-                                 ARGON2_TIME_COST=None, ARGON2_MEMORY_KIB=None))
+                                 ARGON2_TIME_COST=None, ARGON2_MEMORY_KIB=None,
+                                 DOCUMENTS_KEY="7eo/eY//Em8tBNr5fiqkSFOlqOz7YibvnOSJenKc5dM="))
     default = PasswordHasher()
     with app.app_context():
         hashed = hash_password("production passphrase")

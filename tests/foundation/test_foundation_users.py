@@ -140,7 +140,7 @@ def test_invitation_link_sets_a_password_once(ctx, app, client, world):
     again = guest.post(path, data={"new_password": "another passphrase here",
                                    "confirm_password": "another passphrase here"})
     assert again.status_code == 404
-    # The first login shows the role's guide once (referral/help/first_login.py).
+    # The first login shows the role's guide once (referral/accounts/first_login.py).
     assert login(guest, user.email, NEW_PASSWORD).headers["Location"] == "/help?first=1"
 
 

@@ -25,8 +25,8 @@ import referral
 from referral.access.permissions import Role
 from referral.cases import notes
 from referral.cases.models import CaseNote
-from referral.coordination import actions as action_service
-from referral.coordination import conferences
+from referral.coordination.service import actions as action_service
+from referral.coordination.service import conferences
 from referral.extensions import db
 from referral.web.forms import HIDDEN_MAX, MULTI_LINE_MAX, SINGLE_LINE_MAX
 from tests.cases.factories import SURVIVOR, add_person, as_system

@@ -56,6 +56,10 @@ def _case_with_everything(who: Actor, region: str) -> dict[str, Any]:
     measures.record_breach(who, measure.id, occurred_at=datetime.now(UTC) - timedelta(hours=1),
                            description="Came to the flat")
     incidents.record_incident(who, case.id, cf.incident_input())
+    from referral.safety import service as safety  # a safety plan; the schedule comes with it
+
+    safety.save_plan(who, members["survivor"].id, safety.PlanInput(main_concern="Fear"),
+                     based_on=None)
     return {"case": case, "survivor": members["survivor"], "note": note, "measure": measure}
 
 
@@ -77,6 +81,49 @@ def _conference(w: dict[str, Any], case: Case) -> None:
     db.session.flush()
 
 
+def _documents(w: dict[str, Any], case_id: int, sealed_id: int, referral_id: int) -> None:
+    """Documents (rows only) on each case; the intake sent with the referral, within consent
+    (identity_contact), the photo not sent."""
+    from referral.documents.models import Document, DocumentObject, DocumentShare
+
+    def doc(case: int, user: Any, category: str, data_category: str) -> Document:
+        stored = DocumentObject(storage_key=f"k{case}{category}", wrapped_key=b"w", key_id="t")
+        db.session.add(stored)
+        db.session.flush()
+        row = Document(case_id=case, agency_id=user.agency_id, category=category,
+                       data_category=data_category, title=category, kind="pdf",
+                       mime="application/pdf", extension="pdf", object_id=stored.id,
+                       added_by_id=user.id)
+        db.session.add(row)
+        db.session.flush()
+        return row
+
+    with acting_as(system_actor("test setup")):
+        intake = doc(case_id, w["officer"], "intake", "identity_contact")
+        doc(case_id, w["officer"], "injury_photo", "incident_details")
+        doc(_other_case_id(), w["other"], "protocol", "incident_details")
+        doc(sealed_id, w["manager"], "court_order", "incident_details")
+        db.session.add(DocumentShare(document_id=intake.id, referral_id=referral_id,
+                                     added_by_id=w["officer"].id))
+        db.session.flush()
+
+
+def _schools_and_closure(w: dict[str, Any], case_id: int) -> None:
+    """A child of the case linked to a school, a notice to it, and the closure checklist."""
+    from referral.cases.models import CaseParticipant
+    from referral.closure import service as closure
+    from referral.schools import service as schools
+
+    with acting_as(system_actor("test setup")):
+        child = db.session.execute(select(CaseParticipant.id).where(
+            CaseParticipant.case_id == case_id, CaseParticipant.role == "child")).scalar_one()
+    school = make_agency("education", "KZ-75", name="School S")
+    schools.link_child(actor(w["officer"]), case_id, participant_id=child,
+                       school_agency_id=school.id)
+    incidents.record_incident(actor(w["officer"]), case_id, cf.incident_input())
+    closure.save_checklist(actor(w["officer"]), case_id, closure.ChecklistInput(needs_met=True))
+
+
 @pytest.fixture
 def rich(ctx, world) -> dict[str, Any]:
     """Rows of every scoped model in two agencies and two regions, plus a sealed case."""
@@ -90,6 +137,8 @@ def rich(ctx, world) -> dict[str, Any]:
 
     progress.add_progress_note(actor(world["crisis"]), referral_id=referral.id,
                                text="First session held")
+    _documents(world, police["case"].id, sealed["case"].id, referral.id)
+    _schools_and_closure(world, police["case"].id)
     from referral.retention import service as retention
 
     retention.place_hold(actor(world["manager"]), police["case"].id,

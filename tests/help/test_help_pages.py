@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from referral.access.permissions import Role
+from referral.accounts.first_login import mark_guide_seen
 from referral.accounts.models import User
 from referral.extensions import db
-from referral.help.first_login import mark_guide_seen
 from referral.help.guides import GUIDE_TITLES, guide_for
 from tests.fixtures import PASSWORD, fresh, login, make_user
 

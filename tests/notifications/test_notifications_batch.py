@@ -1,5 +1,5 @@
 """The sweep's batch path: many referrals expired and many reminders sent in a few statements,
-with exactly what the one-at-a-time path would have written (docs/performance.md)."""
+with exactly what the one-at-a-time path would have written."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ from referral.audit.service import verify_chain
 from referral.cases.models import TimelineEntry
 from referral.events.models import OutboxEvent
 from referral.extensions import db
-from referral.notifications import reminders
+from referral.notifications import rules
 from referral.notifications.kinds import get_kind
 from referral.notifications.models import Notification, ReminderLog
 from referral.notifications.recipients import load_subject, resolve
-from referral.referrals.expiry import expire_overdue_referrals
+from referral.referrals import notify
 from referral.referrals.models import Referral, ReferralHistory
+from referral.referrals.notify import expire_overdue_referrals
 from tests.fixtures import fresh, make_agency, make_user
 from tests.notifications.factories import NOW, make_case, make_referral
 
@@ -136,25 +137,25 @@ def test_statements_per_expiry_batch_do_not_grow_with_the_batch(world):
 
 def test_a_reminder_logged_before_is_not_sent_again_and_the_others_are(world):
     made = _overdue_referrals(world, 3)
-    threshold = f"50%@{reminders.stamp(made[0].deadline_at)}"
+    threshold = f"50%@{rules.stamp(made[0].deadline_at)}"
     with acting_as(system_actor("test")):
         db.session.add(ReminderLog(subject_type="referral", subject_id=made[0].id,
-                                   kind=reminders.PENDING, threshold=threshold))
+                                   kind=notify.PENDING, threshold=threshold))
         db.session.commit()
-        sent = reminders.once_many([
-            reminders._referral_reminder(reminders.PENDING, r, threshold if i == 0 else
-                                         f"50%@{reminders.stamp(r.deadline_at)}", threshold=50)
+        sent = rules.once_many([
+            notify._referral_reminder(notify.PENDING, r, threshold if i == 0 else
+                                      f"50%@{rules.stamp(r.deadline_at)}", threshold=50)
             for i, r in enumerate(made)])
         db.session.commit()
     assert sent == 2
     fresh()
     logs = db.session.execute(select(ReminderLog).where(
-        ReminderLog.kind == reminders.PENDING)).scalars().all()
+        ReminderLog.kind == notify.PENDING)).scalars().all()
     assert len(logs) == 3
     linked = {log.subject_id: log.event_id for log in logs}
     assert linked[made[0].id] is None  # the earlier row is left as it was
     events = dict(db.session.execute(select(OutboxEvent.id, OutboxEvent.subject_id).where(
-        OutboxEvent.kind == reminders.PENDING)).all())
+        OutboxEvent.kind == notify.PENDING)).all())
     assert {linked[made[1].id], linked[made[2].id]} == set(events)
     assert sorted(events.values()) == sorted([made[1].id, made[2].id])
 

@@ -34,7 +34,8 @@ from tests.notifications.factories import add_survivor, free_port, make_case, wa
 
 # Production as deployed, but with second factors optional: this file is about the mailbox, and
 # tests/accounts covers the enrolment that production requires.
-PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "p" * 40, "SECOND_FACTOR_ROLES": "none"}
+PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "p" * 40, "SECOND_FACTOR_ROLES": "none",
+              "DOCUMENTS_KEY": "7eo/eY//Em8tBNr5fiqkSFOlqOz7YibvnOSJenKc5dM="}
 
 
 def _listening(port: int) -> bool:

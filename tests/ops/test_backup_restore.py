@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ from tests.conftest import TEST_DATABASE_URL, base_config
 
 KEY = base64.b64encode(bytes(range(32))).decode()
 OTHER_KEY = base64.b64encode(bytes(range(1, 33))).decode()
+DOCUMENTS_KEY = base64.b64encode(os.urandom(32)).decode()  # production requires one
 HEAD = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
@@ -42,6 +44,8 @@ def _counts(url: str) -> dict[str, int]:
 
 
 def _app(url: str, **extra: Any) -> Flask:
+    # An empty documents store: these tests' backups are the database alone.
+    extra.setdefault("DOCUMENTS_DIR", tempfile.mkdtemp())
     return create_app(base_config(url, **extra))
 
 
@@ -249,7 +253,7 @@ def test_pg_dump_missing_names_the_package(monkeypatch: pytest.MonkeyPatch,
 
 def _production(url: str, **extra: Any) -> dict[str, Any]:
     return {"ENV_NAME": "production", "SECRET_KEY": "s" * 40, "SQLALCHEMY_DATABASE_URI": url,
-            **extra}
+            "DOCUMENTS_KEY": DOCUMENTS_KEY, **extra}
 
 
 def _migrate_to(url: str, revision: str) -> None:
@@ -278,7 +282,7 @@ def test_web_refuses_a_database_behind_the_code_and_db_upgrade_still_runs(
 
     # `flask db upgrade` builds the same production app, and is not refused.
     env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "REFERRAL_ENV": "production",
-           "DATABASE_URL": url, "SECRET_KEY": "s" * 40,
+           "DATABASE_URL": url, "SECRET_KEY": "s" * 40, "REFERRAL_DOCUMENTS_KEY": DOCUMENTS_KEY,
            "REFERRAL_INSTANCE_PATH": str(tmp_path / "instance")}
     flask = Path(sys.executable).with_name("flask")
     done = subprocess.run([str(flask), "--app", "referral", "db", "upgrade"], cwd=PROJECT_ROOT,

@@ -61,6 +61,7 @@ def production_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     tmp_path = tmp_path_factory.mktemp("guide")
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFERRAL_")}
     env.update(REFERRAL_ENV="production", SECRET_KEY=secrets.token_urlsafe(48),
+               REFERRAL_DOCUMENTS_KEY="7eo/eY//Em8tBNr5fiqkSFOlqOz7YibvnOSJenKc5dM=",
                REFERRAL_INSTANCE_PATH=str(tmp_path),
                DATABASE_URL=f"sqlite:///{tmp_path / 'guide.sqlite'}")
     env.pop("REDIS_URL", None)

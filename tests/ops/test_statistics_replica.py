@@ -14,7 +14,7 @@ from referral import create_app, replica
 from referral.access.criteria import ScopeCriteria
 from referral.access.scope import ScopeMissing
 from referral.config import ConfigurationError
-from referral.coordination import coverage, performance
+from referral.coordination.stats import coverage, performance
 from referral.extensions import db
 from referral.referrals.models import Referral
 from referral.settings import SettingError

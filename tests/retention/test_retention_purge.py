@@ -25,12 +25,16 @@ from referral.cases.models import (
     ProtectiveMeasure,
     RiskAssessment,
 )
-from referral.coordination import exports
+from referral.coordination.stats import export as exports
 from referral.extensions import db
 from referral.referrals.models import Referral, ReferralProgressNote
 from referral.retention import policy, service
+from referral.safety import service as safety
+from referral.safety.models import SafetyPlan
 from tests.cases import factories as cf
+from tests.closure.factories import signed_off, without_close_guard
 from tests.fixtures import actor, make_agency
+from tests.safety.factories import plan_input
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=UTC)
 LONG_AGO = NOW - timedelta(days=11 * 365)
@@ -48,8 +52,12 @@ def _case(w: dict[str, Any], tag: str, *, iins: tuple[str, str] = ("", ""),
     referral with a progress note; closed unless ``close`` is False."""
     police = actor(w["officer"])
     case = cf.open_case(police, address=f"Street {tag}")
-    cf.add_person(police, case, _person(f"Survivor{tag}", iins[0], date(2003, 11, 11)),
-                  "survivor", relationship_to_offender="former_spouse", phone="+7 700 000 0000")
+    survivor = cf.add_person(police, case, _person(f"Survivor{tag}", iins[0],
+                                                   date(2003, 11, 11)),
+                             "survivor", relationship_to_offender="former_spouse",
+                             phone="+7 700 000 0000")
+    safety.save_plan(police, survivor.id, plan_input(main_concern=f"Concern {tag}"),
+                     based_on=None)
     cf.add_person(police, case, _person(f"Offender{tag}", iins[1], date(2002, 3, 30), "male"),
                   "alleged_offender", relationship_to_offender="self")
     notes.add_note(police, case.id, f"Note about {tag}")
@@ -70,8 +78,9 @@ def _case(w: dict[str, Any], tag: str, *, iins: tuple[str, str] = ("", ""),
                                             body=f"Seen {tag}"))
         db.session.flush()
     if close:
-        cases.change_status(police, case.id, status="closed", reason=next(iter(
-            cases.CLOSED_REASONS)))
+        with without_close_guard():  # the case keeps its measure and referral
+            cases.change_status(police, case.id, status="closed", reason=next(iter(
+                cases.CLOSED_REASONS)))
     db.session.commit()
     return case
 
@@ -115,6 +124,8 @@ def _snapshot(case_id: int) -> dict[str, Any]:
                 ProtectiveMeasure.case_id == case_id)).scalars()),
             "referrals": list(s.execute(select(Referral.reason, Referral.status).where(
                 Referral.case_id == case_id)).all()),
+            "plans": list(s.execute(select(SafetyPlan.main_concern, SafetyPlan.go_bag).where(
+                SafetyPlan.case_id == case_id)).all()),
             "progress": list(s.execute(select(ReferralProgressNote.body).join(
                 Referral, Referral.id == ReferralProgressNote.referral_id).where(
                 Referral.case_id == case_id)).scalars()),
@@ -134,7 +145,7 @@ def test_dry_run_lists_exactly_the_due_case_and_changes_nothing(aged):
     assert [r.case_id for r in result.cases] == [w["old"].id]
     [row] = result.cases
     assert row.reference == w["old"].reference
-    assert row.counts["people"] == 3 and row.counts["notes"] == 1
+    assert row.counts["people"] == 4 and row.counts["notes"] == 1
     assert row.counts["progress_notes"] == 1 and row.counts["case_core"] == 1
     assert not result.purged
     assert {k: _snapshot(w[k].id) for k in before} == before
@@ -168,6 +179,7 @@ def test_purge_clears_personal_data_and_keeps_statistics_and_the_audit_chain(age
     assert after["measures"] == [""]
     assert after["referrals"] == [("", "accepted")]
     assert after["progress"] == [""]
+    assert after["plans"] == [("", "")]
     assert {k: _snapshot(w[k].id) for k in untouched} == untouched
     assert stats_after == stats_before
     # audited: one row for the case, with counts and no content
@@ -178,7 +190,7 @@ def test_purge_clears_personal_data_and_keeps_statistics_and_the_audit_chain(age
         text = str(rows[0].details)
         for secret in ("SurvivorOld", "031111699901", "Street Old", "Note about Old"):
             assert secret not in text
-        assert rows[0].details["counts"]["people"] == 3  # 2 people, 1 phone
+        assert rows[0].details["counts"]["people"] == 4  # 2 people, 1 phone, 1 safety plan
         assert verify_chain().ok
     # a second run finds nothing left
     with time_machine.travel(NOW, tick=False):
@@ -201,6 +213,7 @@ def test_a_person_in_a_case_still_kept_is_not_anonymised(ctx, world):
     with time_machine.travel(LONG_AGO, tick=False):
         old = cf.open_case(police)
         cf.add_person(police, old, _person("Shared", "850722499909"), "survivor")
+        signed_off(old.id)
         cases.change_status(police, old.id, status="closed",
                             reason=next(iter(cases.CLOSED_REASONS)))
         db.session.commit()
@@ -225,6 +238,7 @@ def test_closing_sets_and_reopening_clears_closed_at(ctx, world):
     police = actor(world["officer"])
     case = cf.open_case(police)
     assert case.closed_at is None
+    signed_off(case.id)
     cases.change_status(police, case.id, status="closed", reason=next(iter(cases.CLOSED_REASONS)))
     assert case.closed_at is not None
     cases.change_status(police, case.id, status="open")
@@ -264,3 +278,36 @@ def test_the_daily_task_purges_and_is_scheduled(aged):
     with time_machine.travel(NOW, tick=False):
         assert retention_purge.run() == 1
         assert retention_purge.run() == 0
+
+
+def test_purge_clears_what_a_school_was_told_of_a_child(ctx, world):
+    """A school notice holds a child's name and birth date: they go with the case's people; the
+    notice itself (sent, received, when) stays for the figures."""
+    from referral.schools.models import SchoolNotice
+    from tests.schools.factories import incident_at, linked_case
+
+    school = make_agency("education", "KZ-75", name="School A")
+    police = actor(world["officer"])
+    with time_machine.travel(LONG_AGO, tick=False):
+        case, _members = linked_case(world["officer"], school)
+    incident_at(world["officer"], case, LONG_AGO + timedelta(hours=1))
+    with time_machine.travel(LONG_AGO + timedelta(days=1), tick=False):
+        signed_off(case.id)
+        cases.change_status(police, case.id, status="closed",
+                            reason=next(iter(cases.CLOSED_REASONS)))
+        db.session.commit()
+
+    def notices() -> list[Any]:
+        with acting_as(system_actor("test")):
+            db.session.expire_all()
+            return db.session.execute(select(
+                SchoolNotice.child_name, SchoolNotice.child_birth_date,
+                SchoolNotice.police_reference, SchoolNotice.status).where(
+                SchoolNotice.case_id == case.id)).all()
+
+    [(name, born, reference, status)] = notices()
+    assert name and born and reference
+    with time_machine.travel(NOW, tick=False):
+        assert case.id in service.run().purged
+        db.session.commit()
+    assert notices() == [("", None, "", status)]

@@ -1,0 +1,1 @@
+"""Closing a case safely: the closure checklist, the manager's sign-off and the close guard."""

@@ -1,0 +1,1 @@
+"""Survivor safety between incidents: safety plans and the risk re-assessment schedule."""
