@@ -8,11 +8,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from referral.accounts.views import login, second_factor, self_service  # noqa: F401 - routes
+from referral.accounts.views.blueprint import bp
 
-from referral.accounts.views import login, second_factor, self_service
-
-bp = Blueprint("accounts", __name__)
-for _module in (login, self_service):
-    _module.routes.add_to(bp)
 bp.register_blueprint(second_factor.bp)
+
+__all__ = ["bp"]

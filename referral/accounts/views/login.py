@@ -14,16 +14,14 @@ from referral.accounts.ratelimit import client_address, login_limits, refused_lo
 from referral.accounts.sessions import end_session
 from referral.accounts.signin import clear_keeping_language, complete_login
 from referral.accounts.views import second_factor as second_factor_views
+from referral.accounts.views.blueprint import bp
 from referral.audit import service as audit
 from referral.extensions import db
 from referral.web.database import reading_only
-from referral.web.routes import Routes
 from referral.web.submit import submit_form
 
-routes = Routes()
 
-
-@routes.route("/login", methods=["GET", "POST"])
+@bp.route("/login", methods=["GET", "POST"])
 @login_limits
 def login() -> str | Response:
     if current_user.is_authenticated:
@@ -57,7 +55,7 @@ def _log_in(form: LoginForm) -> str | Response:
     return complete_login(user, form.next.data)
 
 
-@routes.post("/logout")
+@bp.post("/logout")
 def logout() -> Response:
     if current_user.is_authenticated:
         audit.record("logout", object_type="user", object_id=current_user.id)
@@ -69,7 +67,7 @@ def logout() -> Response:
     return redirect(url_for("accounts.login"))
 
 
-@routes.route("/account/password", methods=["GET", "POST"])
+@bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password() -> str | Response:
     form = ChangePasswordForm()
@@ -84,7 +82,7 @@ def change_password() -> str | Response:
                            forced=current_user.must_change_password)
 
 
-@routes.route("/invitation/<token>", methods=["GET", "POST"])
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
 def accept_invitation(token: str) -> str | Response:
     invitation = service.find_invitation(token)
     if invitation is None:

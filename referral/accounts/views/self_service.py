@@ -16,12 +16,10 @@ from referral.accounts import account_mail, devices, reset  # noqa: F401 - regis
 from referral.accounts.forms import ConfirmForm, ForgotPasswordForm, SetPasswordForm
 from referral.accounts.ratelimit import clear_account_login_limit, reset_request_limits
 from referral.accounts.signin import clear_keeping_language
+from referral.accounts.views.blueprint import bp
 from referral.errors import DomainError
 from referral.extensions import db
 from referral.web.forms import attach_error
-from referral.web.routes import Routes
-
-routes = Routes()
 
 
 def _even_out(started: float) -> None:
@@ -33,7 +31,7 @@ def _even_out(started: float) -> None:
         time.sleep(left)
 
 
-@routes.route("/password/forgot", methods=["GET", "POST"])
+@bp.route("/password/forgot", methods=["GET", "POST"])
 @reset_request_limits
 def forgot_password() -> str | Response:
     if current_user.is_authenticated:
@@ -48,7 +46,7 @@ def forgot_password() -> str | Response:
     return render_template("accounts/forgot_password.html", form=form)
 
 
-@routes.route("/password/reset/<token>", methods=["GET", "POST"])
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
 def password_reset(token: str) -> str | Response | tuple[str, int]:
     if reset.find_reset(token) is None:
         return render_template("accounts/reset_invalid.html"), 404
@@ -79,7 +77,7 @@ def _all_sessions_ended(email: str) -> Response:
     return redirect(url_for("accounts.login"))
 
 
-@routes.get("/account/sessions")
+@bp.get("/account/sessions")
 @login_required
 def sessions() -> str:
     current = session.get("sid")
@@ -88,7 +86,7 @@ def sessions() -> str:
                            current={row.id for row in rows if devices.is_current(row, current)})
 
 
-@routes.post("/account/sessions/<int:session_id>/end")
+@bp.post("/account/sessions/<int:session_id>/end")
 @login_required
 def end_one_session(session_id: int) -> Response:
     if not ConfirmForm().validate_on_submit():
@@ -99,7 +97,7 @@ def end_one_session(session_id: int) -> Response:
     return redirect(url_for("accounts.sessions"))
 
 
-@routes.post("/account/sessions/end-others")
+@bp.post("/account/sessions/end-others")
 @login_required
 def end_other_sessions() -> Response:
     if not ConfirmForm().validate_on_submit():
