@@ -31,16 +31,20 @@ MINIMUM = 24
 PAGES = {
     "police": ["/cases", "/cases/new", "/cases/{case}", "/cases/{case}/edit",
                "/cases/{case}/risk/new", "/referrals/new?case_id={case}",
-               "/referrals/outbox", "/notifications/preferences"],
+               "/referrals/outbox", "/notifications/preferences", "/cases/{case}/documents",
+               "/cases/{case}/documents/new", "/closure/cases/{case}",
+               "/schools/cases/{case}/children"],
     "crisis": ["/referrals/inbox", "/referrals/{referral}"],
     "coordinator": ["/coordination/review", "/coordination/conferences",
                     "/coordination/conferences/{conference}", "/coordination/statistics"],
     "admin": ["/admin/users", "/admin/audit", "/admin/system"],
+    "school": ["/schools/notices", "/schools/notices/{notice}"],
 }
 LISTS = {
     "case": ("/cases", r"^/cases/\d+$"),
     "referral": ("/referrals/inbox", r"^/referrals/\d+$"),
     "conference": ("/coordination/conferences", r"^/coordination/conferences/\d+$"),
+    "notice": ("/schools/notices", r"^/schools/notices/\d+$"),
 }
 
 SMALL_TARGETS = """(minimum) => {

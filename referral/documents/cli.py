@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import update
 
-from referral.documents import crypto, storage
+from referral.documents import crypto, service, storage
+from referral.documents.models import DocumentObject
+from referral.extensions import db
 
 documents_cli = AppGroup("documents", help="Stored documents: master key rotation, the sweep "
                                            "of unfinished uploads.")
@@ -19,7 +22,6 @@ FINALISE_AFTER = timedelta(minutes=10)  # an upload's own request finalises it w
 def rotate_keys() -> tuple[int, int]:
     """Re-wrap every stored object's key with the current master key; the files are not
     touched. Returns (re-wrapped, already current). The caller commits."""
-    from referral.documents import service
 
     current = crypto.key_id_of(crypto.current_key())
     rows = list(service.iter_wrapped_keys())
@@ -36,7 +38,6 @@ def rotate_keys() -> tuple[int, int]:
 def finalise_claimed(store: storage.BlobStore, *, before: datetime) -> int:
     """Objects whose rows were committed but not marked final (the request stopped between the
     commit and the move): moved to their final names and marked. The caller commits."""
-    from referral.documents import service
 
     keys = service.unfinished_before(before)
     moved = []
@@ -50,10 +51,7 @@ def finalise_claimed(store: storage.BlobStore, *, before: datetime) -> int:
                 continue  # neither: nothing to mark (reported by the row's own read)
         moved.append(key)
     if moved:
-        from sqlalchemy import update
 
-        from referral.documents.models import DocumentObject
-        from referral.extensions import db
 
         db.session.execute(update(DocumentObject).where(DocumentObject.storage_key.in_(moved))
                            .values(final=True))

@@ -201,13 +201,35 @@ def get_document(actor: Actor, doc_id: int) -> Document:
     return _visible(doc_id)
 
 
-def _read(row: DocumentObject) -> bytes:
+@dataclass(frozen=True)
+class Granted:
+    """What a permitted, audited read may fetch: enough to serve the file, nothing more. The
+    fetch and decryption happen after the read's transaction has committed, so a large file or a
+    slow object store never holds the database's write lock (SQLite) or the audit chain's head."""
+
+    storage_key: str
+    wrapped_key: bytes
+    key_id: str
+    mime: str = "image/jpeg"
+    name: str = ""
+
+
+def _granted(row: DocumentObject, **served: str) -> Granted:
+    return Granted(row.storage_key, row.wrapped_key, row.key_id, **served)
+
+
+def fetch(granted: Granted) -> bytes:
+    """The plaintext of a granted object, from the store (final, else still pending)."""
     store = storage.current_store()
     try:
-        ciphertext = store.get(storage.FINAL + row.storage_key)
+        ciphertext = store.get(storage.FINAL + granted.storage_key)
     except KeyError:
-        ciphertext = store.get(storage.PENDING + row.storage_key)
-    return crypto.unseal(ciphertext, row.wrapped_key, row.key_id)
+        ciphertext = store.get(storage.PENDING + granted.storage_key)
+    return crypto.unseal(ciphertext, granted.wrapped_key, granted.key_id)
+
+
+def _read(row: DocumentObject) -> bytes:
+    return fetch(_granted(row))
 
 
 def download_name(doc: Document) -> str:
@@ -217,17 +239,16 @@ def download_name(doc: Document) -> str:
 
 
 @scoped
-def read_content(actor: Actor, doc_id: int) -> tuple[Document, bytes]:
-    """The document and its plaintext for a download, audited."""
+def grant_content(actor: Actor, doc_id: int) -> tuple[Document, Granted]:
+    """A download, checked and audited; ``fetch`` the bytes once this has committed."""
     doc = _visible(doc_id)
-    data = _read(doc.stored)
     audit.record("document.download", object_type="document", object_id=doc.id,
                  details={"case": doc.case_id})
-    return doc, data
+    return doc, _granted(doc.stored, mime=doc.mime, name=download_name(doc))
 
 
 @scoped
-def read_thumbnail(actor: Actor, doc_id: int) -> bytes:
+def grant_thumbnail(actor: Actor, doc_id: int) -> Granted:
     doc = _visible(doc_id)
     if doc.thumb_object_id is None:
         raise NotVisible("document", doc_id)
@@ -235,7 +256,18 @@ def read_thumbnail(actor: Actor, doc_id: int) -> bytes:
         DocumentObject.id == doc.thumb_object_id)).scalar_one()
     audit.record("document.thumbnail", object_type="document", object_id=doc.id,
                  details={"case": doc.case_id})
-    return _read(thumb)
+    return _granted(thumb, name=f"thumbnail-{doc.id}.jpg")
+
+
+def read_content(actor: Actor, doc_id: int) -> tuple[Document, bytes]:
+    """The document and its plaintext (for commands and tests; a request grants, commits, then
+    fetches)."""
+    doc, granted = grant_content(actor, doc_id)
+    return doc, fetch(granted)
+
+
+def read_thumbnail(actor: Actor, doc_id: int) -> bytes:
+    return fetch(grant_thumbnail(actor, doc_id))
 
 
 def _case_rows(case_id: int, *, current_only: bool) -> list[Document]:

@@ -171,16 +171,16 @@ def _served(data: bytes, mime: str, name: str) -> Response:
 @login_required
 @require(Permission.CASE_READ)
 def download(doc_id: int) -> Response:
-    doc, data = run_action(lambda: service.read_content(current_actor(), doc_id))
-    return _served(data, doc.mime, service.download_name(doc))
+    _doc, granted = run_action(lambda: service.grant_content(current_actor(), doc_id))
+    return _served(service.fetch(granted), granted.mime, granted.name)
 
 
 @bp.get("/documents/<int:doc_id>/thumbnail")
 @login_required
 @require(Permission.CASE_READ)
 def thumbnail(doc_id: int) -> Response:
-    data = run_action(lambda: service.read_thumbnail(current_actor(), doc_id))
-    return _served(data, "image/jpeg", f"thumbnail-{doc_id}.jpg")
+    granted = run_action(lambda: service.grant_thumbnail(current_actor(), doc_id))
+    return _served(service.fetch(granted), granted.mime, granted.name)
 
 
 @bp.route("/referrals/<int:referral_id>/documents", methods=["GET", "POST"])

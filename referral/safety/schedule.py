@@ -24,6 +24,7 @@ from referral.cases.hooks import register_incident_hook
 from referral.cases.models import Case, Incident, RiskAssessment, RiskLevel, SafeContact
 from referral.extensions import db
 from referral.models_base import utcnow
+from referral.referrals.models import Referral
 from referral.safety.models import ReassessmentSchedule, SafetyPlan
 from referral.safety.policy import Label, Policy, current
 
@@ -97,7 +98,6 @@ def measure_checks(case_id: ColumnElement[int], now: datetime) -> dict[str, Colu
     actor already sees (an officer reads no conference agenda, yet their case is on it). The
     conference tables belong to the coordination domain, which comes after this one: they are
     read by name from the schema, so this domain does not import it."""
-    from referral.referrals.models import Referral
 
     referrals, agencies = Referral.__table__, Agency.__table__
     items = db.metadata.tables["conference_agenda_items"]

@@ -4,7 +4,7 @@ re-assessment, the measures its level still misses, and its survivors' current s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, select
@@ -93,8 +93,6 @@ def _due_by(now: datetime) -> ColumnElement[bool]:
 @scoped
 def agency_due(actor: Actor, *, within_days: int = 3) -> dict[str, Any]:
     """The actor's agency's cases due for re-assessment now or within ``within_days``."""
-    from datetime import timedelta
-
     return _list(actor, Case.owner_agency_id == actor.agency_id,
                  _due_by(utcnow() + timedelta(days=within_days)))
 

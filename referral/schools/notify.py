@@ -8,12 +8,15 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from referral.accounts.models import User
 from referral.events.service import EventSpec
 from referral.extensions import db
 from referral.notifications.kinds import register_kind
 from referral.notifications.links import register_target
 from referral.notifications.recipients import Subject, register_subject_loader
 from referral.notifications.rules import Reminder, once_many, register_rule, stamp
+from referral.schools.models import SchoolContact, SchoolNotice
+from referral.schools.service import overdue_notices
 
 ESCALATION = "escalation.school_notice_unanswered"
 
@@ -22,8 +25,6 @@ ESCALATION = "escalation.school_notice_unanswered"
 def _load_notice(notice_id: int) -> Subject | None:
     """No case id and no case reference: the school must not learn the case, and a restricted
     case's members-only rule is not the school's (the law protects the child)."""
-    from referral.accounts.models import User
-    from referral.schools.models import SchoolContact, SchoolNotice
 
     row = db.session.execute(select(
         SchoolNotice.school_agency_id, SchoolNotice.sender_agency_id, SchoolNotice.region_code,
@@ -56,7 +57,6 @@ register_kind(ESCALATION, _l("School notice %(reference)s not confirmed in time"
 @register_rule("school_notices", order=60)
 def escalate_unanswered(*, now: datetime) -> int:
     """Each unanswered notice past its deadline, to the region's coordinators once."""
-    from referral.schools.service import overdue_notices
 
     due = [Reminder("school_notice", notice_id, ESCALATION, stamp(due_at),
                     EventSpec(ESCALATION, "school_notice", notice_id, {}))

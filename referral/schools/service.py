@@ -13,6 +13,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from referral.access.acting import scoped
 from referral.access.permissions import Role
@@ -179,7 +180,8 @@ def notify_schools(actor: Actor, case: Case, incident: Incident) -> list[SchoolN
 def list_notices(actor: Actor, *, limit: int = 200) -> list[SchoolNotice]:
     """The notices the actor sees: unanswered first, by deadline."""
     return list(db.session.execute(
-        select(SchoolNotice).order_by(SchoolNotice.status != NoticeStatus.SENT,
+        select(SchoolNotice).options(joinedload(SchoolNotice.school))
+        .order_by(SchoolNotice.status != NoticeStatus.SENT,
                                       SchoolNotice.due_at, SchoolNotice.id)
         .limit(limit)).scalars())
 
