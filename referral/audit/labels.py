@@ -91,6 +91,7 @@ ACTION_LABELS: dict[str, object] = {
     "school.child_linked": _l("Child's school recorded"),
     "school_notice.create": _l("School notice sent"),
     "school_notice.view": _l("School notice viewed"),
+    "school_notice.list": _l("School notices listed"),
     "school_notice.received": _l("School notice received"),
     "closure.view": _l("Closure checklist viewed"),
     "closure.update": _l("Closure checklist saved"),

@@ -178,19 +178,14 @@ def notify_schools(actor: Actor, case: Case, incident: Incident) -> list[SchoolN
 
 @scoped
 def list_notices(actor: Actor, *, limit: int = 200) -> list[SchoolNotice]:
-    """The notices the actor sees: unanswered first, by deadline."""
-    return list(db.session.execute(
+    """The notices the actor sees: unanswered first, by deadline. Audited: the list names the
+    children."""
+    notices = list(db.session.execute(
         select(SchoolNotice).options(joinedload(SchoolNotice.school))
-        .order_by(SchoolNotice.status != NoticeStatus.SENT,
-                                      SchoolNotice.due_at, SchoolNotice.id)
+        .order_by(SchoolNotice.status != NoticeStatus.SENT, SchoolNotice.due_at, SchoolNotice.id)
         .limit(limit)).scalars())
-
-
-@scoped
-def case_notices(actor: Actor, case_id: int) -> list[SchoolNotice]:
-    """The notices of one case, for its lead agency and coordinators."""
-    return list(db.session.execute(select(SchoolNotice).where(
-        SchoolNotice.case_id == case_id).order_by(SchoolNotice.id)).scalars())
+    audit.record("school_notice.list", details={"notices": [n.id for n in notices]})
+    return notices
 
 
 @scoped

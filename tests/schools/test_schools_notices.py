@@ -81,6 +81,11 @@ def test_the_school_sees_only_its_notice(world, schools):
     # the sending agency and the region's coordinator follow it
     assert [n.id for n in service.list_notices(actor(world["coordinator"]))] == [notice.id]
     assert [n.id for n in service.list_notices(actor(world["officer"]))] == [notice.id]
+    # the list names children: each listing is audited with the notices it showed
+    with acting_as(system_actor("test")):
+        listed = db.session.execute(select(AuditEvent.details).where(
+            AuditEvent.action == "school_notice.list").order_by(AuditEvent.id)).scalars().all()
+    assert listed[0] == {"notices": [notice.id]} and listed[1] == {"notices": []}
 
 
 def test_the_school_page_shows_the_notice_and_nothing_of_the_case(client, world, schools):
