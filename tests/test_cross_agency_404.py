@@ -35,6 +35,8 @@ class Target:
     values: dict[str, Any]
     insider: str | None = "officer"  # a world key whose GET must not be 404
     exempt: dict[str, str] = field(default_factory=dict)  # outsider -> why not 404
+    # API routes: a valid JSON body for the call, so that a 404 is about the record, not the body.
+    json: Any = None
 
 
 OUTSIDERS = ("other", "other_manager", "crisis", "other_coordinator", "admin")

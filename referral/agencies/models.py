@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.extensions import db
@@ -89,6 +89,8 @@ class District(db.Model):
     name_ru: Mapped[str] = mapped_column(String(120), default="")
     name_kk: Mapped[str] = mapped_column(String(120), default="")
     is_remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The id in the file it was imported from (referral/imports): a re-import updates this row.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
 
     region: Mapped[Region] = relationship(back_populates="districts")
 
@@ -118,6 +120,11 @@ class Agency(db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
+    # Open Referral HSDS fields: the organization's id in an imported file (a re-import updates
+    # this row), its description and website.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    website: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     region: Mapped[Region] = relationship()
     district: Mapped[District | None] = relationship()
@@ -148,3 +155,5 @@ class AgencyService(db.Model):
 
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     service_code: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
+    # The HSDS service id in an imported file (referral/imports): a re-import updates this row.
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)

@@ -42,7 +42,9 @@ def _register_blueprints(app: Flask) -> None:
     domain_modules("panels")
     domain_modules("notify")  # kinds, subjects and reminder rules, for requests and the worker
     for module in domain_modules("views"):
-        app.register_blueprint(module.bp)
+        # A domain with pages and a JSON API beside them lists both in ``blueprints``.
+        for blueprint in getattr(module, "blueprints", (module.bp,)):
+            app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, render_template, request
+from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +17,20 @@ from referral.web.transaction import view_committed
 
 log = logging.getLogger(__name__)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Path prefix -> what answers an HTTP error there instead of an HTML page (the JSON API
+# registers its problem documents), for errors raised before any view ran (an unknown URL).
+_RESPONDERS: dict[str, Callable[[int], Response]] = {}
+
+
+def register_error_responder(prefix: str, responder: Callable[[int], Response]) -> None:
+    _RESPONDERS[prefix] = responder
+
+
+def _responder() -> Callable[[int], Response] | None:
+    for prefix, responder in _RESPONDERS.items():
+        if request.path == prefix or request.path.startswith(prefix + "/"):
+            return responder
+    return None
 
 
 def _truth() -> dict[str, Any]:
@@ -56,8 +71,11 @@ def register(app: Flask) -> None:
         return render_template("errors/csrf.html"), 400
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> tuple[str, int]:
+    def _http(exc: HTTPException) -> Any:
         code = exc.code or 500
+        responder = _responder()
+        if responder is not None:
+            return responder(code)
         template = "errors/404.html" if code == 404 else "errors/generic.html"
         # Our own refusals carry a translated reason (a lazy string); Werkzeug's defaults are
         # English-only text, so they are not shown.

@@ -52,8 +52,8 @@ def register(app: Flask) -> None:
     @app.before_request
     def _set_actor() -> Any:
         set_request_actor(None)
-        if request.endpoint == "static":
-            return None
+        if request.endpoint == "static" or request.blueprint == "api":
+            return None  # the JSON API authenticates by token only (referral/api/auth.py)
         if request.method in ("GET", "HEAD"):
             # A page commits only its audit rows, then renders what it read: keep those objects
             # loaded, or every row (and the logged-in user) is fetched again, one query each,

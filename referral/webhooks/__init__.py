@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks): partners learn of referral events without logging in."""
