@@ -167,6 +167,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DOCUMENTS_S3_SECRET_KEY", TEXT, default=""),
     Setting("DOCUMENTS_S3_REGION", TEXT, default="us-east-1"),
     Setting("DOCUMENTS_MAX_MB", Integer(1, 1024), default=20),  # one file; documents/service.py
+    # Webhooks (referral/webhooks/config.py): retries, timeout, when an endpoint is disabled, and
+    # which addresses may be posted to (http to this machine, private networks).
+    Setting("WEBHOOKS_RETRY_SCHEDULE", IntList()),
+    Setting("WEBHOOKS_TIMEOUT_SECONDS", Integer(1, 60)),
+    Setting("WEBHOOKS_DISABLE_AFTER", COUNT),
+    Setting("WEBHOOKS_DISABLE_AFTER_DAYS", COUNT),
+    Setting("WEBHOOKS_REQUEUE_AFTER_SECONDS", COUNT),
+    Setting("WEBHOOKS_ALLOW_HTTP_LOCALHOST", BOOL, optional=True),
+    Setting("WEBHOOKS_ALLOW_PRIVATE", BOOL, optional=True),
+    # API tokens (referral/api): the longest lifetime a token may be given, and calls per token.
+    Setting("API_TOKEN_MAX_DAYS", Integer(1, 3650), default=365),
+    Setting("API_RATE_LIMIT", TEXT, default="600/minute"),
 )
 
 # REFERRAL_ variables that are not app settings (read before the app exists, or by tools):

@@ -176,6 +176,22 @@ MEANINGS: dict[str, str] = {
     "REFERRAL_DOCUMENTS_S3_SECRET_KEY": "secret key of the `s3` store",
     "REFERRAL_DOCUMENTS_S3_REGION": "region of the `s3` store",
     "REFERRAL_DOCUMENTS_MAX_MB": "largest document a user may attach, in megabytes (per file)",
+    "REFERRAL_API_TOKEN_MAX_DAYS": "longest lifetime of an API token, in days (the form offers "
+                                   "90 by default)",
+    "REFERRAL_API_RATE_LIMIT": "API calls allowed per token, e.g. `600/minute` or "
+                               "`600/minute;10000/hour`; more answer 429 with Retry-After",
+    "REFERRAL_WEBHOOKS_RETRY_SCHEDULE": "seconds before each webhook retry; a delivery is "
+                                        "given up after the last",
+    "REFERRAL_WEBHOOKS_TIMEOUT_SECONDS": "how long one webhook POST may take",
+    "REFERRAL_WEBHOOKS_DISABLE_AFTER": "given-up deliveries in a row that disable an endpoint "
+                                       "(its owner is told)",
+    "REFERRAL_WEBHOOKS_DISABLE_AFTER_DAYS": "or days an endpoint may fail without a success",
+    "REFERRAL_WEBHOOKS_REQUEUE_AFTER_SECONDS": "a webhook delivery nobody took (or whose worker "
+                                               "died) this long ago is handed on again",
+    "REFERRAL_WEBHOOKS_ALLOW_HTTP_LOCALHOST": "allow plain `http://` endpoints on this machine "
+                                              "(localhost, 127.0.0.1)",
+    "REFERRAL_WEBHOOKS_ALLOW_PRIVATE": "allow endpoints that resolve to private, loopback or "
+                                       "link-local addresses (off: no SSRF into your network)",
     # Read before the app exists, or by tools.
     "REFERRAL_ENV": "`development`, `production` or `testing`",
     "REFERRAL_INSTANCE_PATH": "folder of SQLite files, the beat schedule, default backups",
@@ -203,6 +219,8 @@ COMPUTED: dict[str, str] = {
     "REFERRAL_INSTANCE_PATH": "`instance/`; image: `/var/lib/referral`",
     "REFERRAL_DEV_MAILBOX": "on",
     "REFERRAL_REQUIRE_SERVICES": "off",
+    "REFERRAL_WEBHOOKS_ALLOW_HTTP_LOCALHOST": "on; production off",
+    "REFERRAL_WEBHOOKS_ALLOW_PRIVATE": "off; tests on",
 }
 
 
@@ -210,8 +228,9 @@ def _module_defaults() -> dict[str, Any]:
     from referral.coordination.service.review import DEFAULTS as review_defaults
     from referral.coordination.stats import cache as figures_cache
     from referral.notifications.config import DEFAULTS as notify_defaults
+    from referral.webhooks.config import DEFAULTS as webhook_defaults
 
-    return {**notify_defaults, **review_defaults,
+    return {**notify_defaults, **review_defaults, **webhook_defaults,
             figures_cache.SETTING: figures_cache.DEFAULT_SECONDS}
 
 

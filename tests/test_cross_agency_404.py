@@ -6,10 +6,13 @@ below, built from records owned by agency A ("Police A", KZ-75), or from a domai
 entries here). A route with no target fails the test: a new route needs a policy before it ships.
 
 Each route is requested with every method it accepts (POST with an empty form; CSRF is off in
-tests) by each outsider: an officer and a manager of a police unit in another region, an
-officer of another agency in the same region, a coordinator of another region, and an
-administrator. ``exempt`` names outsiders for whom another answer is the policy, with the reason.
+tests) by each outsider; API routes (endpoint ``api.*``) with the outsider's API token, the
+target's ``json`` as the body and no session cookie. The outsiders are: an officer and a
+manager of a police unit in another region, an officer of another agency in the same region,
+a coordinator of another region, and an administrator. ``exempt`` names outsiders for whom
+another answer is the policy, with the reason.
 Where a route has a GET, an insider of agency A must not get 404 (the target is real).
+API routes without an id parameter are not walked, as pages without one are not.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pytest
 
 from referral.access.permissions import Role
 from referral.extensions import db
+from tests.api.helpers import token_for
 from tests.fixtures import actor, fresh, login, make_agency, make_user
 
 
@@ -209,6 +213,25 @@ def outsiders(world: dict[str, Any]) -> dict[str, Any]:
     return {**world, **extra}
 
 
+def _is_api(rule: Any) -> bool:
+    return rule.endpoint.startswith("api.")
+
+
+def _tokens(w: dict[str, Any], who: tuple[str, ...]) -> dict[str, str]:
+    """One API token per user named (minted and committed), as an integrator would hold."""
+    return {name: token_for(w[name], name=f"walk {name}") for name in who}
+
+
+def _call(client: Any, rule: Any, url: str, method: str, target: Target,
+          token: str | None) -> Any:
+    """A page with the session's cookie; an API route with the token alone, a valid body."""
+    if _is_api(rule):
+        body = {} if method == "GET" else {"json": target.json}
+        return client.open(url, method=method, headers={"Authorization": f"Bearer {token}"},
+                           **body)
+    return client.open(url, method=method, data={})
+
+
 def _id_rules(app: Any) -> list[Any]:
     return sorted((r for r in app.url_map.iter_rules() if r.arguments and r.endpoint != "static"),
                   key=lambda r: r.endpoint)
@@ -227,15 +250,17 @@ def test_every_id_route_answers_404_to_other_agencies(app, outsiders):
         from flask import url_for
 
         urls = {r.endpoint: url_for(r.endpoint, **plan[r.endpoint].values) for r in rules}
+    tokens = _tokens(w, OUTSIDERS)
     for who in OUTSIDERS:
-        client = app.test_client()
+        client, api_client = app.test_client(), app.test_client()  # the API's: no cookie
         assert login(client, w[who]).status_code == 302
         for rule in rules:
             target = plan[rule.endpoint]
             if who in target.exempt:
                 continue
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                response = client.open(urls[rule.endpoint], method=method, data={})
+                response = _call(api_client if _is_api(rule) else client, rule,
+                                 urls[rule.endpoint], method, target, tokens[who])
                 if response.status_code != 404:
                     failures.append(f"{who} {method} {rule.endpoint}: {response.status_code}")
     fresh()
@@ -254,13 +279,19 @@ def test_the_targets_point_at_real_records(app, outsiders):
         urls = {r.endpoint: url_for(r.endpoint, **plan[r.endpoint].values)
                 for r in _id_rules(app) if r.endpoint in plan}
     failures = []
+    tokens = _tokens(w, tuple(sorted({t.insider for t in plan.values() if t.insider})))
     for rule in _id_rules(app):
         target = plan.get(rule.endpoint)
         if target is None or target.insider is None or "GET" not in rule.methods:
             continue
         client = app.test_client()
-        login(client, w[target.insider])
-        status = client.get(urls[rule.endpoint]).status_code
+        if _is_api(rule):
+            status = client.get(urls[rule.endpoint],
+                                headers={"Authorization": f"Bearer {tokens[target.insider]}"}
+                                ).status_code
+        else:
+            login(client, w[target.insider])
+            status = client.get(urls[rule.endpoint]).status_code
         if status == 404:
             failures.append(f"{target.insider} GET {rule.endpoint}: 404")
     assert not failures, "\n".join(failures)

@@ -27,6 +27,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy import String, Text, select
 
 from referral.access.scope import acting_as, system_actor
+from referral.api.models import ApiToken
 from referral.demo import demo_email, seed
 from referral.extensions import db
 from tests.crawl import DEMO_USERS, crawl, log_in, shape
@@ -58,6 +59,8 @@ ALLOWED = frozenset({
     "ctrl", "cmd",  # key names on the keyboard
     "gbvims",  # the international classification's own name (offences page)
     "javascript", "pin",  # names of a technology and of a security key's code
+    "api",  # "API-токены": the abbreviation is the word used in Russian and Kazakh too
+    "openapi",  # the name of the API description format
 })
 
 
@@ -92,6 +95,8 @@ def _demo_strings() -> list[str]:
                         " " in value.strip() or re.search(r"[A-Z].*[a-z]", value)) \
                         and not RAW_CODES["region code"].fullmatch(value):
                     values.add(value.strip())
+    # An API token's first characters identify it ("rfa_…"): data shown as stored, not a code.
+    values.update(db.session.execute(select(ApiToken.prefix)).scalars())
     return sorted(values, key=len, reverse=True)
 
 

@@ -14,6 +14,8 @@ BEAT_SCHEDULE: dict[str, dict] = {
                        "options": {"expires": 9}},
     "reminder-sweep": {"task": "referral.notifications.sweep", "schedule": 60.0,
                        "options": {"expires": 55}},
+    "webhooks-sweep": {"task": "referral.webhooks.sweep", "schedule": 10.0,
+                       "options": {"expires": 9}},
     # Once a day (each purge is idempotent, so when in the day does not matter): retention.
     "retention-purge": {"task": "referral.retention.purge", "schedule": 86400.0,
                         "options": {"expires": 3600}},

@@ -7,6 +7,9 @@
   connection; transient SMTP errors are retried with a short, capped, jittered backoff (never a
   long countdown; deadlines are database rows).
 - ``sweep`` (beat, every minute): reminders, expiry, escalation and the daily digest.
+- ``webhooks.sweep`` (beat, every 10 s) and ``webhooks.deliver`` (ids only): due webhook
+  deliveries, each posted at most once per attempt; retries are rows with a due time, never long
+  countdowns (referral/webhooks/jobs.py).
 - ``heartbeat`` (beat, every minute): the beat's heartbeat row; ``publish`` and ``sweep`` record
   their duration and outcome too (referral/ops/heartbeats.py), for /health and /metrics.
 """
@@ -19,6 +22,7 @@ from celery.signals import worker_process_shutdown, worker_shutdown
 from referral.extensions import db
 from referral.notifications import jobs, mailer
 from referral.ops import heartbeats
+from referral.webhooks import jobs as webhook_jobs
 
 DELIVER_TASK = "referral.notifications.deliver"
 
@@ -64,6 +68,24 @@ def deliver(self, delivery_id: int) -> None:  # noqa: ANN001 - Celery's bound ta
 def sweep() -> dict[str, int]:
     with heartbeats.timed(heartbeats.REMINDERS):
         return jobs.sweep_reminders()
+
+
+def _enqueue_webhook(delivery_id: int) -> None:
+    deliver_webhook.apply_async(args=[int(delivery_id)], retry=False)
+
+
+@shared_task(name="referral.webhooks.sweep", ignore_result=True, soft_time_limit=50,
+             time_limit=60)
+def webhooks_sweep() -> int:
+    """Beat, every 10 s: due webhook deliveries (new, retries, lost) -> one message each."""
+    return webhook_jobs.sweep(_enqueue_webhook)
+
+
+@shared_task(name="referral.webhooks.deliver", ignore_result=True, acks_late=True,
+             soft_time_limit=60, time_limit=90)
+def deliver_webhook(delivery_id: int) -> None:
+    """POST one webhook delivery (ids only); retries are rows the sweep hands on when due."""
+    webhook_jobs.deliver(int(delivery_id))
 
 
 @shared_task(name="referral.retention.purge", ignore_result=True, soft_time_limit=1500,

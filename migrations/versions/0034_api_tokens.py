@@ -1,4 +1,4 @@
-"""API tokens and the remembered answers of idempotent POSTs.
+"""API tokens, service accounts and the remembered answers of idempotent POSTs.
 
 Revision ID: 0034
 Revises: 0033
@@ -23,6 +23,10 @@ def _when(name: str, nullable: bool = True) -> sa.Column:
 
 
 def upgrade() -> None:
+    # A service account: a user of an agency that acts only through API tokens, never signs in.
+    # A plain ADD COLUMN (SQLite has it): a batch copy of users would rebuild the table.
+    op.add_column("users", sa.Column("is_service_account", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -68,3 +72,4 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_api_tokens_agency_id"), table_name="api_tokens")
     op.drop_index(op.f("ix_api_tokens_user_id"), table_name="api_tokens")
     op.drop_table("api_tokens")
+    op.drop_column("users", "is_service_account")

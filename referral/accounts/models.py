@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from referral.agencies.models import Agency, Region
@@ -41,6 +41,9 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the role's guide was shown (first login); empty: show it once (referral/help).
     guide_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # An API client of its agency (referral/api): acts only through its tokens, never signs in.
+    is_service_account: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                     server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
 
     agency: Mapped[Agency] = relationship(lazy="joined")

@@ -30,7 +30,7 @@ RESET_KIND = "account.password_reset"
 def request_reset(email: str) -> None:
     """Start a reset for the account with this address, if there is an active one."""
     user = find_user_by_email(email)
-    if user is None or not user.is_active:
+    if user is None or not user.is_active or user.is_service_account:  # no sign-in: no reset
         audit.record("user.password_reset_request", object_type="user", outcome="failure")
         return
     now = utcnow()

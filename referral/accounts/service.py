@@ -103,7 +103,8 @@ def authenticate(email: str, password: str, *, checked: PasswordCheck | None = N
         ok = checked.ok
     else:
         ok = verify_password(password_hash, password)
-    if not ok or user is None or not user.is_active:
+    # A service account (referral/api) acts only through its API tokens: it never signs in.
+    if not ok or user is None or not user.is_active or user.is_service_account:
         now_locked = throttle.register_failure(email, address)
         audit.record(
             "login",

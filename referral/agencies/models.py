@@ -90,7 +90,7 @@ class District(db.Model):
     name_kk: Mapped[str] = mapped_column(String(120), default="")
     is_remote: Mapped[bool] = mapped_column(Boolean, default=False)
     # The id in the file it was imported from (referral/imports): a re-import updates this row.
-    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
 
     region: Mapped[Region] = relationship(back_populates="districts")
 
@@ -122,7 +122,7 @@ class Agency(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     # Open Referral HSDS fields: the organization's id in an imported file (a re-import updates
     # this row), its description and website.
-    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     website: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
@@ -156,4 +156,4 @@ class AgencyService(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
     service_code: Mapped[str] = mapped_column(String(40), primary_key=True, index=True)
     # The HSDS service id in an imported file (referral/imports): a re-import updates this row.
-    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True, index=True)

@@ -102,13 +102,15 @@ def _validate(data: AgencyInput) -> None:
         raise DomainError(_("Shelter places cannot be negative."), field="shelter_places")
 
 
-def _apply(agency: Agency, data: AgencyInput) -> None:
+def _apply(agency: Agency, data: AgencyInput, external_ids: dict[str, str] | None = None) -> None:
     for key in ("type", "region_code", "district_id", "email", "phone", "address", "is_24_7",
                 "working_hours", "languages", "wheelchair_accessible", "shelter_places",
                 "children_admitted"):
         setattr(agency, key, getattr(data, key))
     agency.name = data.name.strip()
-    agency.services = [AgencyService(service_code=c) for c in sorted(set(data.services))]
+    ids = external_ids or {}
+    agency.services = [AgencyService(service_code=c, external_id=ids.get(c))
+                       for c in sorted(set(data.services))]
 
 
 def create_agency(actor: Actor | None, data: AgencyInput) -> Agency:
@@ -133,11 +135,14 @@ def update_agency(
                           "changes are still in the form; compare them with the saved values "
                           "shown and save again."))
     _validate(data)
+    # A service kept through the edit keeps the id an imported file gave it (referral/imports),
+    # so the next import updates it instead of adding it again.
+    imported = {s.service_code: s.external_id for s in agency.services if s.external_id}
     db.session.execute(
         AgencyService.__table__.delete().where(AgencyService.agency_id == agency.id)
     )
     db.session.expire(agency, ["services"])
-    _apply(agency, data)
+    _apply(agency, data, imported)
     try:
         db.session.flush()
     except StaleDataError as exc:

@@ -44,5 +44,9 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError):
         position = None
     if not isinstance(position, dict):
-        raise Problem(422, _("The request is not valid"), _("The cursor is not valid."))
+        raise Problem(422, _("The request is not valid"), _("The cursor is not valid."),
+                      type_="invalid-request",
+                      errors=[{"in": "query", "pointer": "/cursor",
+                               "detail": _("The cursor is not valid."),
+                               "code": "cursor_invalid"}])
     return position

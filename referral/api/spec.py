@@ -17,12 +17,14 @@ from functools import wraps
 from typing import Any
 
 from flask import Response
+from flask_babel import refresh
 from pydantic import BaseModel
 
 from referral.access.permissions import Permission
 from referral.api.auth import authenticate
+from referral.api.blueprint import bp
 from referral.api.parsing import parse_body, parse_query
-from referral.api.views.blueprint import bp
+from referral.api.problems import set_language
 
 JSON = "application/json"
 
@@ -53,8 +55,19 @@ class Operation:
     public: bool = False  # no token needed (the document itself, the reference page)
     if_match: bool = False  # an update: answers with ETag, honours If-Match
     idempotent: bool = False  # a POST honouring Idempotency-Key
+    # A POST that only reads (the IIN search): a retry just runs it again, so its answer, which
+    # names people, is never stored under an Idempotency-Key.
+    read_only: bool = False
+    # Members of the answer shown once (a webhook secret): never kept for an Idempotency-Key's
+    # replay, which answers them as null.
+    shown_once: tuple[str, ...] = ()
     media_type: str = JSON
     errors: tuple[int, ...] = ()
+    # The 2xx answer carries the record's ETag (documented); None: when the response model has
+    # a ``version`` field.
+    etag: bool | None = None
+    # The 2xx body's JSON Schema when it is not a model (e.g. this API's own document).
+    response_schema: dict[str, Any] | None = None
 
     @property
     def path(self) -> str:
@@ -83,18 +96,24 @@ def operation(method: str, rule: str, *, summary: str, tag: str, **options: Any
         op = Operation(endpoint=fn.__name__, method=method.upper(), rule=rule,
                        summary=summary, tag=tag, description=(fn.__doc__ or "").strip(),
                        **options)
-
-        @wraps(fn)
-        def view(**path: Any) -> Response:
-            if not op.public:
-                authenticate(op.permission)
-            return _around(op, lambda: render(op, fn(**path, **_inputs(op))))
-
-        bp.add_url_rule(rule, op.endpoint, view, methods=[op.method])
+        bp.add_url_rule(rule, op.endpoint, make_view(op, fn), methods=[op.method])
         OPERATIONS.append(op)
         return fn
 
     return decorator
+
+
+def make_view(op: Operation, fn: Callable[..., Any]) -> Callable[..., Response]:
+    """The Flask view of ``op`` (tests mount one on an app of their own, outside the document)."""
+
+    @wraps(fn)
+    def view(**path: Any) -> Response:
+        if not op.public:
+            authenticate(op.permission)
+            refresh()  # the call's language may be its token's user's (referral/api/errors.py)
+        return _around(op, lambda: render(op, fn(**path, **_inputs(op))))
+
+    return view
 
 
 def _around(op: Operation, call: Callable[[], Response]) -> Response:
@@ -124,7 +143,7 @@ def render(op: Operation, result: Any) -> Response:
                 if isinstance(body, BaseModel) else _dumps(body))
         response = Response(text, status=reply.status, mimetype=reply.media_type)
     response.headers.update(reply.headers)
-    return response
+    return set_language(response)
 
 
 def _dumps(body: Any) -> str:

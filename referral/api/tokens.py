@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from referral.access.permissions import Role
 from referral.accounts.models import User
 from referral.api.models import ApiToken
 from referral.extensions import db
@@ -16,6 +17,17 @@ from referral.models_base import utcnow
 
 # "rfa_" marks our tokens so that secret scanners (and people) can recognise a leaked one.
 TOKEN_PREFIX = "rfa_"  # noqa: S105 - a marker, not a secret
+
+
+_RANK = {Role.OFFICER.value: 1, Role.AGENCY_MANAGER.value: 2}
+
+
+def role_fits_holder(role: str, holder: User) -> bool:
+    """A token carries at most what its holder is: an officer's token is an officer's, a
+    coordinator's or an administrator's only the same role's."""
+    if role == holder.role:
+        return True
+    return _RANK.get(role, 99) <= _RANK.get(holder.role, 0)
 
 
 def hash_token(raw: str) -> str:
@@ -44,7 +56,9 @@ def mint(user: User, *, name: str, role: str | None = None, agency_id: int | Non
 
 
 def find_usable(raw: str, *, now: datetime | None = None) -> ApiToken | None:
-    """The live token for ``raw``: not revoked, not expired, its user still active."""
+    """The live token for ``raw``: not revoked, not expired, its user still active, still of
+    the token's agency and still holding at least the token's role (a holder moved to another
+    agency or given a lesser role takes their tokens' power with them at once)."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = db.session.execute(
@@ -55,6 +69,8 @@ def find_usable(raw: str, *, now: datetime | None = None) -> ApiToken | None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
-    if not token.user.is_active_account:
+    holder = token.user
+    if (not holder.is_active_account or holder.agency_id != token.agency_id
+            or not role_fits_holder(token.role, holder)):
         return None
     return token

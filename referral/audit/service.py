@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -29,6 +30,16 @@ _HEAD_MEMO = "audit_chain_head"  # session.info: (root transaction, row_hash of 
 _EVENTS = AuditEvent.__table__
 _HEAD = AuditChainHead.__table__
 _FIELDS = _HASHED[:-1]  # the hashed fields but prev_hash, which comes from the head
+# Details every row of the current request carries (an API call: {"via": "api", "token_id": N}),
+# set by whoever authenticates the request and cleared at its teardown.
+_REQUEST_DETAILS: ContextVar[dict[str, Any] | None] = ContextVar("audit_request_details",
+                                                                 default=None)
+
+
+def set_request_details(details: dict[str, Any] | None) -> None:
+    """Ids and codes added to the details of every row the request writes (None clears),
+    so that a row written through the API says so without each service knowing."""
+    _REQUEST_DETAILS.set(dict(details) if details else None)
 
 
 def _canonical(event: Any) -> bytes:
@@ -221,11 +232,13 @@ def _rows(entries: Sequence[AuditEntry], actor_user_id: int | None,
         actor_agency_id = actor_agency_id or actor.agency_id
     source_ip = request.remote_addr if has_request_context() else None
     created_at = utcnow()
+    extra = _REQUEST_DETAILS.get()
     return [{"created_at": created_at, "actor_user_id": actor_user_id,
              "actor_agency_id": actor_agency_id, "action": entry.action,
              "object_type": entry.object_type,
              "object_id": None if entry.object_id is None else str(entry.object_id),
-             "outcome": entry.outcome, "source_ip": source_ip, "details": entry.details}
+             "outcome": entry.outcome, "source_ip": source_ip,
+             "details": {**extra, **(entry.details or {})} if extra else entry.details}
             for entry in entries]
 
 

@@ -173,7 +173,8 @@ def _agency_staff(agency_id: int | None, roles: tuple[str, ...] = STAFF_ROLES) -
         return set()
     return set(_remembered(("staff", agency_id, roles), lambda: frozenset(db.session.execute(
         select(User.id).where(User.agency_id == agency_id, User.role.in_(roles),
-                              User.is_active_account.is_(True))
+                              User.is_active_account.is_(True),
+                              User.is_service_account.is_(False))  # API clients: no messages
     ).scalars())))
 
 
@@ -201,7 +202,8 @@ def _coordinators(region: str | None) -> set[int]:
 
 def _administrators() -> set[int]:
     return set(_remembered(("administrators",), lambda: frozenset(db.session.execute(
-        select(User.id).where(User.role == Role.ADMINISTRATOR, User.is_active_account.is_(True))
+        select(User.id).where(User.role == Role.ADMINISTRATOR, User.is_active_account.is_(True),
+                              User.is_service_account.is_(False))
     ).scalars())))
 
 

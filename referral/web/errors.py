@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from referral.audit import service as audit
 from referral.errors import NotVisible, ReadOnlyAccess
@@ -19,14 +19,15 @@ log = logging.getLogger(__name__)
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Path prefix -> what answers an HTTP error there instead of an HTML page (the JSON API
 # registers its problem documents), for errors raised before any view ran (an unknown URL).
-_RESPONDERS: dict[str, Callable[[int], Response]] = {}
+_RESPONDERS: dict[str, Callable[[HTTPException], Response]] = {}
 
 
-def register_error_responder(prefix: str, responder: Callable[[int], Response]) -> None:
+def register_error_responder(prefix: str,
+                             responder: Callable[[HTTPException], Response]) -> None:
     _RESPONDERS[prefix] = responder
 
 
-def _responder() -> Callable[[int], Response] | None:
+def _responder() -> Callable[[HTTPException], Response] | None:
     for prefix, responder in _RESPONDERS.items():
         if request.path == prefix or request.path.startswith(prefix + "/"):
             return responder
@@ -75,7 +76,7 @@ def register(app: Flask) -> None:
         code = exc.code or 500
         responder = _responder()
         if responder is not None:
-            return responder(code)
+            return responder(exc)  # the exception: a 405's Allow, a 413's limit
         template = "errors/404.html" if code == 404 else "errors/generic.html"
         # Our own refusals carry a translated reason (a lazy string); Werkzeug's defaults are
         # English-only text, so they are not shown.
@@ -84,10 +85,13 @@ def register(app: Flask) -> None:
                                **_truth()), code
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> tuple[str, int]:
+    def _unexpected(exc: Exception) -> Any:
         if app.config.get("TESTING") and app.config.get("PROPAGATE_UNEXPECTED", True):
             raise exc
         db.session.rollback()
         log.exception("unhandled error")  # the traceback holds no request data we add ourselves
+        responder = _responder()
+        if responder is not None:  # e.g. the JSON API, failing before its views ran
+            return responder(InternalServerError())
         return render_template("errors/generic.html", code=500, description=None,
                                **_truth()), 500

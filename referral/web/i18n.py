@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     Flask,
@@ -21,6 +23,13 @@ from referral.extensions import db
 bp = Blueprint("i18n", __name__)
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "kk": "Қазақша"}
+# Path prefix -> what picks the language there instead of the signed-in user (the JSON API: the
+# caller's Accept-Language, else its token's user); None from it falls back to the pages' rule.
+_CHOOSERS: dict[str, Callable[[list[str]], str | None]] = {}
+
+
+def register_locale_chooser(prefix: str, chooser: Callable[[list[str]], str | None]) -> None:
+    _CHOOSERS[prefix] = chooser
 
 
 def select_locale() -> str | None:
@@ -28,6 +37,9 @@ def select_locale() -> str | None:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # commands and tasks: the deployment's language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
+    for prefix, chooser in _CHOOSERS.items():
+        if request.path.startswith(prefix) and (chosen := chooser(languages)):
+            return chosen
     user = current_user
     if user.is_authenticated and user.locale in languages:
         return user.locale

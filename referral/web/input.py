@@ -40,11 +40,14 @@ LATEST_DATE = date(2199, 12, 31)
 # C0 and C1 controls and DEL. Path and query string carry none legitimately.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
-# The only body the app reads is an HTML form; it has no JSON API. Routes that take files
-# (documents) name themselves in UPLOAD_LIMITS: a multipart form, up to their own size limit.
+# The only body the pages read is an HTML form (the JSON API's prefix is registered below). Routes
+# that take files (documents) name themselves in UPLOAD_LIMITS: a multipart form, up to their own
+# size limit.
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
 UPLOAD_MIMETYPE = "multipart/form-data"
 UPLOAD_LIMITS: dict[str, Callable[[], int]] = {}
+# Path prefixes whose views read and refuse their own bodies (the JSON API: 415/422 problems).
+OWN_BODY_PREFIXES: set[str] = set()
 BAD_BYTES = _l("The request contains characters that are not valid text.")
 BAD_BODY = _l("The request was not sent by one of this site's forms.")
 
@@ -137,7 +140,7 @@ def refuse_malformed_request() -> None:
     pairs = _pairs(query) if query is not None else None
     if pairs is None or any(CONTROL_CHARACTERS.search(k + v) for k, v in pairs):
         abort(400, description=BAD_BYTES)
-    if not _has_body():
+    if not _has_body() or any(request.path.startswith(p) for p in OWN_BODY_PREFIXES):
         return
     upload_limit = UPLOAD_LIMITS.get(request.endpoint or "")
     if upload_limit is not None and request.mimetype == UPLOAD_MIMETYPE:

@@ -67,6 +67,9 @@ _SECRET = re.compile(
     r"(?i)(\b(?:password|passwd|pwd|token|secret|api[_-]?key|authorization|otp|totp|sid"
     r"|csrf_token|session)\w*['\"]?\s*[=:]\s*(?:bearer\s+)?)"
     r"(\"[^\"]*\"|'[^']*'|[^\s&,;)}\]'\"]+)")
+# Our own bearer secrets announce themselves (API tokens "rfa_…", Standard Webhooks secrets
+# "whsec_…"), so they are masked wherever they appear, not only after a "token=" label.
+_MARKED_SECRET = re.compile(r"\b(rfa|whsec)_[A-Za-z0-9_+/=-]{8,}")
 # SQLAlchemy puts a failed statement's bound values into its exception text.
 _SQL_PARAMETERS = re.compile(r"\[parameters: [^\n]*")  # one line: repr() escapes newlines
 _OWN_FIELDS = frozenset(CONTEXT_FIELDS)
@@ -79,6 +82,7 @@ def redact(text: str) -> str:
     text = _SQL_PARAMETERS.sub("[parameters: redacted]", text)
     text = _EMAIL.sub("[email]", text)
     text = _SECRET.sub(lambda m: m.group(1) + "[redacted]", text)
+    text = _MARKED_SECRET.sub(lambda m: m.group(1) + "_[redacted]", text)
     return _IIN.sub("[iin]", text)
 
 

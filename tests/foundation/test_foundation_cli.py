@@ -11,6 +11,7 @@ from referral import create_app
 from referral.accounts.models import User
 from referral.accounts.passwords import verify_password
 from referral.agencies.models import Agency, Region
+from referral.api.demo import DEMO_TOKENS
 from referral.audit.models import AuditEvent
 from referral.demo import DEMO_PASSWORD, USERS, demo_email
 from referral.extensions import db
@@ -105,7 +106,7 @@ def test_seed_demo_is_idempotent_and_prints_the_logins(app, ctx):
     assert DEMO_PASSWORD in first.output
     for local, *_ in USERS:
         assert demo_email(local) in first.output
-    assert after_first["users"] == len(USERS)
+    assert after_first["users"] == len(USERS) + len(DEMO_TOKENS)  # + the API's service accounts
 
 
 def test_seed_demo_covers_every_role_three_regions_and_a_remote_district(app, ctx):

@@ -17,8 +17,8 @@ def _post_urls(app):
     adapter = app.url_map.bind("localhost")
     urls = []
     for rule in app.url_map.iter_rules():
-        if "POST" not in (rule.methods or ()):
-            continue
+        if "POST" not in (rule.methods or ()) or rule.endpoint.startswith("api."):
+            continue  # the JSON API takes a bearer token only, never a cookie: see below
         values = {arg: 1 if isinstance(rule._converters[arg], IntegerConverter)
                   else "x" for arg in rule.arguments}
         urls.append(adapter.build(rule.endpoint, values))
@@ -37,6 +37,21 @@ def test_every_post_route_refuses_a_missing_or_wrong_token(app, client, world):
         response = client.post(url, data={"csrf_token": "forged"})
         assert response.status_code == 400, url
     assert client.get("/").status_code == 200, "no forged POST logged the admin out"
+
+
+def test_the_api_is_not_opened_by_a_session_cookie(app, client, world):
+    """The API is exempt from CSRF checks because a cookie never authenticates it: a signed-in
+    browser's POST without a bearer token is refused, so a forged cross-site POST gets nowhere."""
+    assert login_with_csrf(client, world["officer"].email, PASSWORD).status_code == 302
+    api_posts = [rule for rule in app.url_map.iter_rules()
+                 if rule.endpoint.startswith("api.") and "POST" in (rule.methods or ())]
+    assert len(api_posts) >= 5
+    adapter = app.url_map.bind("localhost")
+    for rule in api_posts:
+        values = {arg: 1 for arg in rule.arguments}
+        response = client.post(adapter.build(rule.endpoint, values), json={})
+        assert response.status_code == 401, rule.endpoint
+        assert response.mimetype == "application/problem+json"
 
 
 def test_login_works_with_a_token(client, world):

@@ -205,6 +205,8 @@ def test_every_route_answers_hostile_input_without_a_server_error(
 
     admin = walkers["admin"]
     for rule in _routes(app):
+        if rule.endpoint.startswith("api."):
+            continue  # bearer-token only (401 here); schemathesis fuzzes the API with a token
         int_names = [n for n, c in rule._converters.items() if isinstance(c, IntegerConverter)]
         method = "GET" if "GET" in (rule.methods or set()) else "POST"
         for name in int_names:

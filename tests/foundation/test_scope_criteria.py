@@ -124,6 +124,21 @@ def _schools_and_closure(w: dict[str, Any], case_id: int) -> None:
     closure.save_checklist(actor(w["officer"]), case_id, closure.ChecklistInput(needs_met=True))
 
 
+def _webhooks(w: dict[str, Any]) -> None:
+    """An endpoint of each police agency and a system endpoint, each with a delivery."""
+    from referral.webhooks.fanout import delivery_row
+    from referral.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    for agency_id in (w["police"].id, w["other_agency"].id, None):
+        endpoint = WebhookEndpoint(agency_id=agency_id, url="https://example.org/in",
+                                   event_types=["referral.accepted"], secret_sealed="x")
+        db.session.add(endpoint)
+        db.session.flush()
+        db.session.add(WebhookDelivery(**delivery_row(endpoint.id, None, "webhook.test", {},
+                                                      datetime.now(UTC))))
+    db.session.flush()
+
+
 @pytest.fixture
 def rich(ctx, world) -> dict[str, Any]:
     """Rows of every scoped model in two agencies and two regions, plus a sealed case."""
@@ -155,6 +170,7 @@ def rich(ctx, world) -> dict[str, Any]:
                                      reason="a survivor in front of me")
     with acting_as(system_actor("test setup")):
         _conference(world, police["case"])
+        _webhooks(world)
         db.session.execute(update(Case.__table__).where(Case.id == sealed["case"].id)
                            .values(restricted=True))
     db.session.commit()

@@ -351,6 +351,14 @@ def test_the_development_server_s_request_line_is_dropped():
     assert handler.filter(banner)
 
 
+def test_api_tokens_and_webhook_secrets_are_masked_without_a_label():
+    token = "rfa_Q2x8sdf9-Kf_93jdkLmn0pQ"
+    secret = "whsec_MfKQ9r8GKYqXl6XqQ3vT3wZtZ3T7KXSqb0i7nQ+/Xo8="
+    text = logs.redact(f"calling with {token} and signing with {secret}")
+    assert token not in text and secret not in text
+    assert "rfa_[redacted]" in text and "whsec_[redacted]" in text
+
+
 def test_extra_fields_are_redacted_too():
     """Celery's records carry a ``data`` mapping with the task's traceback and arguments."""
     handler = logging.NullHandler()

@@ -5,7 +5,8 @@ A user logged in on instance A is logged in on B (the session is a signed cookie
 in the shared database); a referral sent on A is accepted on B; every e-mail arrives exactly
 once although two workers take tasks from the one queue; a back-dated referral gets its
 reminder exactly once although the sweep runs every few seconds (REFERRAL_REMINDER_SWEEP_SECONDS).
-There are no webhooks yet, so none are checked.
+Webhook deliveries are claimed the same way (a conditional UPDATE); tests/webhooks checks each
+is posted once, with a real worker.
 
 Its own database beside the suite's (``<test database>_scaled``, as the load test does), since
 the suite resets its own; processes are started in their own sessions and their process groups

@@ -1,4 +1,5 @@
-"""The API blueprint. Route modules declare operations with ``referral.api.spec.operation``."""
+"""The API blueprint, outside the views package: the core (auth, spec, errors) registers on it
+without importing the route modules, which import the core."""
 
 from __future__ import annotations
 
