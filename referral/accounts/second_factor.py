@@ -11,9 +11,7 @@ with a passkey or a recovery code, or are reset by a manager, and enrol again.
 
 from __future__ import annotations
 
-import base64
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,10 +19,6 @@ from urllib.parse import urlsplit
 
 import pyotp
 import segno
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, or_, select, update
@@ -42,6 +36,7 @@ from referral.errors import DomainError
 from referral.events.service import emit
 from referral.extensions import db
 from referral.models_base import utcnow
+from referral.sealing import open_sealed, seal
 
 TOTP_STEP_SECONDS = 30
 TOTP_DIGITS = 6
@@ -134,28 +129,16 @@ def summary(user_id: int) -> FactorSummary:
 # --- the TOTP secret at rest ---------------------------------------------------------------------
 
 
-def _aead() -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"referral second factor: totp secret v1").derive(
-        str(current_app.config["SECRET_KEY"]).encode())
-    return AESGCM(key)
+_TOTP = b"referral second factor: totp secret v1"
 
 
 def seal_secret(secret: str, user_id: int) -> str:
-    nonce = secrets.token_bytes(12)
-    sealed = _aead().encrypt(nonce, secret.encode(), f"totp:{user_id}".encode())
-    return "v1:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+    return seal(secret, purpose=_TOTP, bound_to=f"totp:{user_id}")
 
 
 def open_secret(stored: str, user_id: int) -> str | None:
     """The secret, or None when it cannot be read (another SECRET_KEY, or tampered)."""
-    if not stored.startswith("v1:"):
-        return None
-    raw = base64.urlsafe_b64decode(stored[3:])
-    try:
-        return _aead().decrypt(raw[:12], raw[12:], f"totp:{user_id}".encode()).decode()
-    except InvalidTag:
-        return None
+    return open_sealed(stored, purpose=_TOTP, bound_to=f"totp:{user_id}")
 
 
 # --- authenticator app ---------------------------------------------------------------------------

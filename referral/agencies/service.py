@@ -102,15 +102,18 @@ def _validate(data: AgencyInput) -> None:
         raise DomainError(_("Shelter places cannot be negative."), field="shelter_places")
 
 
-def _apply(agency: Agency, data: AgencyInput, external_ids: dict[str, str] | None = None) -> None:
+def _apply(agency: Agency, data: AgencyInput) -> None:
     for key in ("type", "region_code", "district_id", "email", "phone", "address", "is_24_7",
                 "working_hours", "languages", "wheelchair_accessible", "shelter_places",
                 "children_admitted"):
         setattr(agency, key, getattr(data, key))
     agency.name = data.name.strip()
-    ids = external_ids or {}
-    agency.services = [AgencyService(service_code=c, external_id=ids.get(c))
-                       for c in sorted(set(data.services))]
+    # Only what changed: a service kept keeps its row, and the id an imported file gave it
+    # (referral/imports), so the next import updates it instead of adding it again.
+    wanted = set(data.services)
+    kept = [service for service in agency.services if service.service_code in wanted]
+    agency.services = kept + [AgencyService(service_code=code) for code in
+                              sorted(wanted - {service.service_code for service in kept})]
 
 
 def create_agency(actor: Actor | None, data: AgencyInput) -> Agency:
@@ -135,14 +138,7 @@ def update_agency(
                           "changes are still in the form; compare them with the saved values "
                           "shown and save again."))
     _validate(data)
-    # A service kept through the edit keeps the id an imported file gave it (referral/imports),
-    # so the next import updates it instead of adding it again.
-    imported = {s.service_code: s.external_id for s in agency.services if s.external_id}
-    db.session.execute(
-        AgencyService.__table__.delete().where(AgencyService.agency_id == agency.id)
-    )
-    db.session.expire(agency, ["services"])
-    _apply(agency, data, imported)
+    _apply(agency, data)
     try:
         db.session.flush()
     except StaleDataError as exc:

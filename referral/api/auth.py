@@ -21,6 +21,7 @@ from referral.api.tokens import find_usable
 from referral.audit.service import set_request_details
 from referral.extensions import db
 from referral.models_base import utcnow
+from referral.web.transaction import commit_uncounted
 
 # ``last_used_at`` is written at most once a minute per token: a write on every call would
 # queue every call behind SQLite's one writer.
@@ -76,7 +77,7 @@ def _stamp_last_used(token: ApiToken) -> None:
         table.c.id == token.id,
         or_(table.c.last_used_at.is_(None), table.c.last_used_at < now - LAST_USED_RESOLUTION),
     ).values(last_used_at=now))
-    db.session.commit()
+    commit_uncounted()
 
 
 @bp.teardown_request

@@ -50,6 +50,7 @@ from referral.api.spec import AROUND, Operation
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.notifications.rules import register_rule
+from referral.web.transaction import commit_uncounted
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -80,7 +81,7 @@ def _claim(token_id: int, key: str, print_: str) -> bool:
         body="", created_at=utcnow(),
     ).on_conflict_do_nothing(index_elements=["token_id", "key"]).returning(_table.c.id)
     won = db.session.execute(statement).scalar_one_or_none() is not None
-    db.session.commit()
+    commit_uncounted()
     return won
 
 
@@ -107,7 +108,7 @@ def _existing(token_id: int, key: str, print_: str) -> Response | None:
     if row is not None and (row.created_at <= now - TTL or (
             row.status == IN_PROGRESS and row.created_at <= now - ABANDONED_AFTER)):
         db.session.delete(row)
-        db.session.commit()
+        commit_uncounted()
         row = None
     if row is None:
         return None
@@ -155,9 +156,10 @@ def _settle(token_id: int, key: str, response: Response, shown_once: tuple[str, 
         db.session.execute(update(_table).where(where).values(
             status=response.status_code, headers=headers,
             body=_kept_body(response, shown_once)))
-    else:
+        db.session.commit()
+    else:  # released: bookkeeping only, so a view that lost a lock race may still run again
         db.session.execute(delete(_table).where(where))
-    db.session.commit()
+        commit_uncounted()
 
 
 def _run(call: Callable[[], Response]) -> Response:

@@ -19,7 +19,12 @@ from pydantic.json_schema import models_json_schema
 from referral.api.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE
 from referral.api.problems import PROBLEM_TYPES, type_uri
 from referral.api.spec import OPERATIONS, Operation
-from referral.webhooks.catalogue import EVENT_TYPES, SYSTEM_EVENT_TYPES, WebhookPayload
+from referral.webhooks.catalogue import (
+    ALL_EVENT_TYPES,
+    EVENT_TYPES,
+    SYSTEM_EVENT_TYPES,
+    WebhookPayload,
+)
 
 REF = "#/components/schemas/{model}"
 PREFIX = "/api/v1"
@@ -210,7 +215,7 @@ def _webhooks(refs: dict[Any, Any]) -> dict[str, Any]:
                       "Webhooks); space-separated when the secret is being rotated.",
                       required=True)]
     hooks: dict[str, Any] = {}
-    for name, label in sorted({**EVENT_TYPES, **SYSTEM_EVENT_TYPES}.items()):
+    for name, label in sorted(ALL_EVENT_TYPES.items()):
         system = name in SYSTEM_EVENT_TYPES and name not in EVENT_TYPES
         hooks[name] = {"post": {
             "operationId": "webhook_" + name.replace(".", "_"),
@@ -245,9 +250,17 @@ def _tags() -> list[dict[str, str]]:
 
 
 def document() -> dict[str, Any]:
-    """The whole document (in English whatever the caller's language)."""
-    with force_locale("en"):
-        return _document()
+    """The whole document (in English whatever the caller's language), built once per app: it
+    costs ~200 ms of CPU and is public, so it is not rebuilt for every caller. Its servers and
+    problem types name ``PUBLIC_BASE_URL``, so that is part of the key (and the number of
+    operations, which tests add to). Callers only read it."""
+    key = (current_app.config.get("PUBLIC_BASE_URL"), len(OPERATIONS))
+    built = current_app.extensions.setdefault("referral.api.document", {})
+    if key not in built:
+        with force_locale("en"):
+            built.clear()
+            built[key] = _document()
+    return built[key]
 
 
 def _document() -> dict[str, Any]:

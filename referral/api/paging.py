@@ -44,9 +44,13 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError):
         position = None
     if not isinstance(position, dict):
-        raise Problem(422, _("The request is not valid"), _("The cursor is not valid."),
-                      type_="invalid-request",
-                      errors=[{"in": "query", "pointer": "/cursor",
-                               "detail": _("The cursor is not valid."),
-                               "code": "cursor_invalid"}])
+        raise invalid_cursor()
     return position
+
+
+def invalid_cursor() -> Problem:
+    """The one answer to a cursor we did not make (or whose position does not fit the list)."""
+    return Problem(422, _("The request is not valid"), _("The cursor is not valid."),
+                   type_="invalid-request",
+                   errors=[{"in": "query", "pointer": "/cursor",
+                            "detail": _("The cursor is not valid."), "code": "cursor_invalid"}])

@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from referral.access.permissions import Permission, Role, role_can
 from referral.access.scope import Actor
@@ -85,7 +86,8 @@ def list_tokens(actor: Actor) -> list[ApiToken]:
     """The tokens the actor manages, newest first (administrators: every agency's)."""
     if not may_manage_tokens(actor):
         return []
-    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    query = (select(ApiToken).options(selectinload(ApiToken.user))
+             .order_by(ApiToken.created_at.desc(), ApiToken.id.desc()))
     if not is_admin(actor):
         query = query.where(ApiToken.agency_id == actor.agency_id,
                             ApiToken.role.in_(AGENCY_ROLES))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from referral.access.permissions import Role
 from referral.accounts.models import User
@@ -62,7 +63,8 @@ def find_usable(raw: str, *, now: datetime | None = None) -> ApiToken | None:
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
     token = db.session.execute(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(raw))
+        select(ApiToken).options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == hash_token(raw))
     ).scalar_one_or_none()
     now = now or utcnow()
     if token is None or token.revoked_at is not None:

@@ -44,9 +44,9 @@ def check_users(sheet: Sheet, known: Known, plan: Plan, report: TableReport,
         existing = known.users.get(email)
         _check_rights(row, actor, existing, known.agencies.get(fields["organization"]),
                       fields["role"])
-        report.rows.append(result(row, email, new=existing is None, changed=existing is not None
-                                  and _user_differs(existing, fields, known)))
-        if not row.errors:
+        changed = existing is not None and _user_differs(existing, fields, known)
+        report.rows.append(result(row, email, new=existing is None, changed=changed))
+        if not row.errors and (existing is None or changed):  # the one "changed?" decision
             plan.users.append((existing, fields))
 
 

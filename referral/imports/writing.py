@@ -12,6 +12,8 @@ from typing import Any
 from referral.access.scope import Actor
 from referral.accounts import service as accounts
 from referral.agencies.models import Agency, AgencyService, District
+from referral.audit import service as audit
+from referral.audit.service import AuditEntry
 from referral.bulk import insert_rows
 from referral.extensions import db
 from referral.imports.known import Known, load_by
@@ -19,21 +21,26 @@ from referral.imports.plan import Plan
 from referral.models_base import utcnow
 
 
-def _assign(obj: Any, fields: dict[str, Any]) -> None:
+def _assign(obj: Any, fields: dict[str, Any]) -> bool:
+    """Set what differs; True when anything did."""
+    changed = False
     for key, value in fields.items():
         if getattr(obj, key) != value:
             setattr(obj, key, value)
+            changed = True
+    return changed
 
 
-def _districts(plan: Plan, known: Known) -> dict[str, int]:
-    new = []
+def _districts(plan: Plan, known: Known, trail: list[AuditEntry]) -> dict[str, int]:
+    new, changed = [], []
     for existing, fields in plan.districts:
         if existing is None:
             new.append(District(**fields))
-        else:
-            _assign(existing, fields)
+        elif _assign(existing, fields):
+            changed.append(existing)
     db.session.add_all(new)
     db.session.flush()
+    trail.extend(AuditEntry("district.save", "district", d.id) for d in (*new, *changed))
     ids = {ext: d.id for ext, d in known.districts.items()}
     ids.update({f["external_id"]: (e.id if e is not None else 0) for e, f in plan.districts})
     ids.update({d.external_id: d.id for d in new})
@@ -47,15 +54,16 @@ def _with_district(fields: dict[str, Any], district_ids: dict[str, int]) -> dict
     return values
 
 
-# What a new agency holds where the file has no column for it (the model's defaults).
-AGENCY_DEFAULTS: dict[str, Any] = {
-    "district_id": None, "email": "", "phone": "", "address": "", "is_24_7": False,
-    "working_hours": "", "languages": "kk,ru", "wheelchair_accessible": False,
-    "shelter_places": 0, "children_admitted": False, "description": "", "website": "",
-}
+# What a new agency holds where the file has no column for it: the model's own defaults (the
+# bulk INSERT does not apply them).
+AGENCY_DEFAULTS: dict[str, Any] = {"district_id": None, **{
+    column.key: column.default.arg for column in Agency.__table__.c
+    if column.default is not None and not column.default.is_callable
+    and column.key not in ("is_active", "version")}}
 
 
-def _agencies(plan: Plan, known: Known, district_ids: dict[str, int]) -> dict[str, Agency]:
+def _agencies(plan: Plan, known: Known, district_ids: dict[str, int],
+              trail: list[AuditEntry]) -> dict[str, Agency]:
     """Create and change agencies; a location's address and district join its agency's row,
     so that a new agency is one row of one INSERT and a changed one one UPDATE."""
     locations = {org: _with_district(fields, district_ids) for org, fields in plan.locations}
@@ -66,19 +74,25 @@ def _agencies(plan: Plan, known: Known, district_ids: dict[str, int]) -> dict[st
         if existing is None:
             new.append({**AGENCY_DEFAULTS, **values, "is_active": True, "created_at": now,
                         "version": 1})
-        else:
-            _assign(existing, values)
+        elif _assign(existing, values):
+            trail.append(AuditEntry("agency.update", "agency", existing.id))
     for org, values in locations.items():  # an organization already in the database
-        _assign(known.agencies[org], values)
+        if _assign(known.agencies[org], values):
+            trail.append(AuditEntry("agency.update", "agency", known.agencies[org].id))
     db.session.flush()
     insert_rows(Agency.__table__, new)
     agencies = dict(known.agencies)
-    agencies.update({a.external_id: a for a in load_by(
-        Agency, Agency.external_id, {row["external_id"] for row in new})})
+    created = load_by(Agency, Agency.external_id, {row["external_id"] for row in new})
+    agencies.update({a.external_id: a for a in created})
+    trail.extend(AuditEntry("agency.create", "agency", a.id) for a in created)
     return agencies
 
 
-def _services(plan: Plan, agencies: dict[str, Agency]) -> None:
+def _services(plan: Plan, agencies: dict[str, Agency], trail: list[AuditEntry]) -> None:
+    touched = {service.agency_id for service in plan.drop_services} | {
+        agencies[org].id for org, _code, _ext in plan.new_services}
+    trail.extend(AuditEntry("agency.update", "agency", agency_id) for agency_id in
+                 sorted(touched - {e.object_id for e in trail if e.object_type == "agency"}))
     for service in plan.drop_services:
         db.session.delete(service)
     db.session.flush()
@@ -100,19 +114,15 @@ def _users(actor: Actor, plan: Plan, agencies: dict[str, Agency]) -> None:
             locale=fields.get("locale", existing.locale if existing is not None else None))
         if existing is None:
             accounts.create_user(actor, data)  # with an invitation, e-mailed after the commit
-        elif _user_changes(existing, data):
+        else:  # the plan holds only users the dry run found changed
             accounts.update_user(actor, existing, data, expected_version=existing.version)
-
-
-def _user_changes(user: Any, data: accounts.UserInput) -> bool:
-    return ((user.full_name, user.agency_id, user.role, user.phone, user.locale,
-             user.region_codes) != (data.full_name, data.agency_id, data.role, data.phone,
-                                    data.locale, frozenset(data.region_codes)))
 
 
 def write(actor: Actor, plan: Plan, known: Known) -> None:
     """Apply ``plan``; the caller commits (or rolls back on any error)."""
-    district_ids = _districts(plan, known)
-    agencies = _agencies(plan, known, district_ids)
-    _services(plan, agencies)
+    trail: list[AuditEntry] = []  # one audit row per district and agency, as the pages write
+    district_ids = _districts(plan, known, trail)
+    agencies = _agencies(plan, known, district_ids, trail)
+    _services(plan, agencies, trail)
     _users(actor, plan, agencies)
+    audit.record_many(trail)

@@ -51,7 +51,8 @@ def send_daily_digests(*, now: datetime) -> int:
         return 0
     day = local.date().isoformat()
     coordinators = db.session.execute(select(User).where(
-        User.role == Role.COORDINATOR, User.is_active_account.is_(True))).scalars().all()
+        User.role == Role.COORDINATOR, User.is_active_account.is_(True),
+        User.is_service_account.is_(False))).scalars().all()  # a system reads no digest
     done = logged_already("user", DIGEST, [u.id for u in coordinators])
     due: list[Reminder] = []
     for user in coordinators:

@@ -13,6 +13,7 @@ from referral.extensions import db
 from referral.models_base import utcnow
 from referral.notifications import delivery, mailer, publishing, reminders, sweeps
 from referral.notifications.config import setting
+from referral.web.transaction import begin_for_writing
 
 log = logging.getLogger(__name__)
 # One publish run stops starting new batches after this long (the task's soft limit is 50 s).
@@ -33,7 +34,7 @@ def publish(enqueue: Callable[[int], None], *, now: datetime | None = None) -> i
     after: int | None = 0  # the outbox is walked by id; None: nothing more to publish
     handed = 0
     while True:
-        _begin_writing()
+        begin_for_writing()
         if after is not None:
             after = publishing.publish_batch(now=now, after_id=after)[1]
         due = publishing.claim_due_deliveries(now=now)
@@ -48,15 +49,6 @@ def publish(enqueue: Callable[[int], None], *, now: datetime | None = None) -> i
     sweeps.finish_sweep(sweeps.PUBLISH, now=now)
     db.session.commit()
     return handed
-
-
-def _begin_writing() -> None:
-    """On SQLite, a batch after the first takes the write lock before it reads (as begin_sweep
-    does for the first): a transaction that read first could not write once another publisher
-    had written. PostgreSQL needs nothing: its claims lock rows."""
-    session = db.session()
-    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
 
 
 def _hand_on(enqueue: Callable[[int], None], due: list[int]) -> bool:

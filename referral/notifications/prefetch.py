@@ -82,7 +82,7 @@ def _prefetch_staff(entries: dict, agency_ids: set[int]) -> None:
         for user_id, agency_id, role in db.session.execute(
                 select(User.id, User.agency_id, User.role).where(
                     in_values(User.agency_id, chunk), User.role.in_(recipients.STAFF_ROLES),
-                    User.is_active_account.is_(True), User.is_service_account.is_(False))):
+                    User.is_active_account.is_(True))):
             staff[agency_id].add(user_id)
             if role in _MANAGERS:
                 managers[agency_id].add(user_id)

@@ -173,8 +173,7 @@ def _agency_staff(agency_id: int | None, roles: tuple[str, ...] = STAFF_ROLES) -
         return set()
     return set(_remembered(("staff", agency_id, roles), lambda: frozenset(db.session.execute(
         select(User.id).where(User.agency_id == agency_id, User.role.in_(roles),
-                              User.is_active_account.is_(True),
-                              User.is_service_account.is_(False))  # API clients: no messages
+                              User.is_active_account.is_(True))
     ).scalars())))
 
 
@@ -202,8 +201,7 @@ def _coordinators(region: str | None) -> set[int]:
 
 def _administrators() -> set[int]:
     return set(_remembered(("administrators",), lambda: frozenset(db.session.execute(
-        select(User.id).where(User.role == Role.ADMINISTRATOR, User.is_active_account.is_(True),
-                              User.is_service_account.is_(False))
+        select(User.id).where(User.role == Role.ADMINISTRATOR, User.is_active_account.is_(True))
     ).scalars())))
 
 
@@ -262,4 +260,12 @@ def resolve(event: OutboxEvent, kind: Kind, subject: Subject) -> Recipients:
             found.user_ids.discard(event.actor_user_id)
         if subject.case_id is not None and case_facts(subject.case_id).restricted:
             found = _restrict_to_members(found, subject.case_id)
+        found.user_ids -= _service_accounts()
     return found
+
+
+def _service_accounts() -> frozenset[int]:
+    """Users who act only through API tokens: whatever audience names them, they are never
+    told (they read nothing in the app, and their address takes no mail)."""
+    return _remembered(("service_accounts",), lambda: frozenset(db.session.execute(
+        select(User.id).where(User.is_service_account.is_(True))).scalars()))

@@ -117,12 +117,16 @@ def _written_by_flush(session: Session, _context: Any) -> None:
 
 
 def list_notifications_for(actor: Actor, *, before_id: int | None = None,
-                           limit: int = 50) -> list[Notification]:
-    """The actor's own notifications, newest first, keyset-paginated."""
+                           limit: int = 50, unread: bool | None = None) -> list[Notification]:
+    """The actor's own notifications, newest first, keyset-paginated; ``unread`` True or False
+    keeps only the unread or the read ones."""
     query = (select(Notification).where(Notification.user_id == actor.user_id)
              .order_by(Notification.id.desc()).limit(limit))
     if before_id:
         query = query.where(Notification.id < before_id)
+    if unread is not None:
+        query = query.where(Notification.read_at.is_(None) if unread
+                            else Notification.read_at.is_not(None))
     return list(db.session.execute(query).scalars())
 
 

@@ -52,13 +52,15 @@ def register(app: Flask) -> None:
     @app.before_request
     def _set_actor() -> Any:
         set_request_actor(None)
-        if request.endpoint == "static" or request.blueprint == "api":
-            return None  # the JSON API authenticates by token only (referral/api/auth.py)
+        if request.endpoint == "static":
+            return None
         if request.method in ("GET", "HEAD"):
             # A page commits only its audit rows, then renders what it read: keep those objects
             # loaded, or every row (and the logged-in user) is fetched again, one query each,
             # while the template renders. The session ends with the request.
             db.session().expire_on_commit = False
+        if request.blueprint == "api":
+            return None  # the JSON API authenticates by token only (referral/api/auth.py)
         if current_user.is_authenticated:
             set_request_actor(actor_for(current_user))
             if (

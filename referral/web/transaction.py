@@ -37,7 +37,10 @@ def is_busy(exc: OperationalError) -> bool:
     return "database is locked" in text or "database is busy" in text
 
 
-def _begin_for_writing() -> None:
+def begin_for_writing() -> None:
+    """On SQLite, start the transaction with the write lock (BEGIN IMMEDIATE) when none is open:
+    one that read first could not write once another connection had written. PostgreSQL needs
+    nothing (its writers wait on row locks)."""
     session = db.session()
     if session.in_transaction() or session.get_bind().dialect.name != "sqlite":
         return
@@ -54,7 +57,7 @@ def run_action(action: Callable[[], T], *, within_seconds: float = RETRY_SECONDS
     while True:
         attempt += 1
         try:
-            _begin_for_writing()
+            begin_for_writing()
             result = action()
             db.session.commit()
             return result
@@ -88,6 +91,15 @@ def is_deadlock(exc: OperationalError) -> bool:
     """PostgreSQL chose this transaction to break a deadlock (SQLSTATE 40P01), or refused it for
     a serialization conflict (40001): nothing of it was kept, and running it again succeeds."""
     return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+
+
+def commit_uncounted() -> None:
+    """Commit bookkeeping that is not the view's change (a token's last-used stamp, the claim or
+    release of an idempotency key): a view that wrote only such rows may still be run again
+    after a lost lock race (``install_view_retry``), and error pages do not say it saved."""
+    db.session.commit()
+    if has_request_context() and g.get(_COMMITS, 0) > 0:
+        setattr(g, _COMMITS, g.get(_COMMITS) - 1)
 
 
 @sa_event.listens_for(Session, "after_commit")

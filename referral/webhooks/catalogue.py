@@ -30,6 +30,8 @@ SYSTEM_EVENT_TYPES: dict[str, object] = {
     "webhook.endpoint_disabled": _l("A webhook endpoint was disabled after failures"),
     "webhook.test": _l("Test event"),
 }
+# Every type an endpoint can hear, agency or system: labels for lists and the API's enum.
+ALL_EVENT_TYPES: dict[str, object] = {**EVENT_TYPES, **SYSTEM_EVENT_TYPES}
 TEST_TYPE = "webhook.test"
 # ``last_error`` of a delivery is one of these codes (never the receiver's answer itself).
 ERROR_LABELS: dict[str, object] = {

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import requests
 from sqlalchemy import or_, select, update
 
+from referral.audit import service as audit
 from referral.events.service import emit
 from referral.extensions import db
 from referral.webhooks import signing
@@ -34,6 +35,13 @@ def _set(delivery_id: int, *where: object, **values: object) -> int:
 
 
 # --- the sweep -----------------------------------------------------------------------------------
+
+
+def anything_to_hand_on() -> bool:
+    """Whether a delivery waits or is being sent: a read, so that the sweep of an install with
+    no webhooks (most) never takes SQLite's write lock."""
+    return db.session.execute(select(WebhookDelivery.id).where(WebhookDelivery.status.in_(
+        (*RETRYABLE, DeliveryStatus.SENDING))).limit(1)).first() is not None
 
 
 def release_lost(now: datetime) -> int:
@@ -201,6 +209,8 @@ def disable_failing(endpoint: WebhookEndpoint, *, now: datetime) -> None:
     endpoint.active = False
     endpoint.disabled_at = now
     endpoint.disabled_reason = "failing"
+    audit.record("webhook.disable", object_type="webhook_endpoint", object_id=endpoint.id,
+                 details={"reason": "failing", "failures": endpoint.consecutive_failures})
     kind = "webhook.system_endpoint_disabled" if endpoint.is_system else \
         "webhook.endpoint_disabled"
     emit(kind, subject_type="webhook_endpoint", subject_id=endpoint.id,

@@ -22,6 +22,7 @@ from referral.bulk import insert_rows
 from referral.events.models import OutboxEvent
 from referral.extensions import db
 from referral.models_base import utcnow
+from referral.notifications.links import external
 from referral.webhooks.catalogue import ROUTES, Route, payload_json
 from referral.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -35,14 +36,10 @@ def new_msg_id() -> str:
     return "msg_" + secrets.token_urlsafe(18)
 
 
-def base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-
-
 def page_url(endpoint: str, **values: Any) -> str | None:
     """The app page's absolute address, built without a request (None if there is none)."""
     try:
-        return base_url() + current_app.url_map.bind("localhost").build(endpoint, values)
+        return external(current_app.url_map.bind("localhost").build(endpoint, values))
     except BuildError:
         return None
 
@@ -51,7 +48,7 @@ def event_data(event: OutboxEvent) -> dict[str, Any]:
     """The ``data`` of a webhook: the subject's id, the event's ids and codes, links."""
     data: dict[str, Any] = {key: event.data[key] for key in _PASSED
                             if isinstance(event.data.get(key), int | str)}
-    api = base_url() + "/api/v1"
+    api = external("/api/v1")
     if event.subject_type == "referral":
         data["referral_id"] = event.subject_id
         data["links"] = {"self": f"{api}/referrals/{event.subject_id}",

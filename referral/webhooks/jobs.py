@@ -12,16 +12,10 @@ from datetime import datetime
 from referral.access.scope import acting_as, system_actor
 from referral.extensions import db
 from referral.models_base import utcnow
+from referral.web.transaction import begin_for_writing
 from referral.webhooks import delivery
 
 log = logging.getLogger(__name__)
-
-
-def _begin_writing() -> None:
-    """On SQLite, take the write lock before reading (the claims write after they read)."""
-    session = db.session()
-    if not session.in_transaction() and session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
 
 
 def sweep(enqueue: Callable[[int], None], *, now: datetime | None = None) -> int:
@@ -29,7 +23,11 @@ def sweep(enqueue: Callable[[int], None], *, now: datetime | None = None) -> int
     Returns how many were handed on; if the broker is down they wait for the next sweep."""
     now = now or utcnow()
     with acting_as(system_actor("webhook sweep")):
-        _begin_writing()
+        if not delivery.anything_to_hand_on():
+            db.session.rollback()
+            return 0
+        db.session.rollback()  # the claims begin with the write lock (SQLite)
+        begin_for_writing()
         delivery.release_lost(now)
         due = delivery.claim_due(now)
         db.session.commit()
@@ -38,7 +36,7 @@ def sweep(enqueue: Callable[[int], None], *, now: datetime | None = None) -> int
                 enqueue(delivery_id)
             except Exception:  # noqa: BLE001 - broker down: the rest wait for the next sweep
                 log.warning("broker unavailable; %d webhook deliveries wait", len(due) - index)
-                _begin_writing()
+                begin_for_writing()
                 delivery.unqueue(due[index:])
                 db.session.commit()
                 return index
@@ -51,13 +49,13 @@ def deliver(delivery_id: int, *, now: datetime | None = None) -> bool:
     The claim commits before the endpoint is contacted, so a second worker never posts it too.
     """
     with acting_as(system_actor("webhook delivery")):
-        _begin_writing()
+        begin_for_writing()
         attempt = delivery.claim(delivery_id, now=now or utcnow())
         db.session.commit()
         if attempt is None:
             return False
         outcome = delivery.post(attempt)
-        _begin_writing()
+        begin_for_writing()
         delivery.record(attempt, outcome, now=utcnow())
         db.session.commit()
     return True

@@ -21,9 +21,10 @@ from referral.audit import service as audit
 from referral.errors import DomainError, NotVisible, StaleEdit
 from referral.extensions import db
 from referral.models_base import utcnow
+from referral.notifications.links import external
 from referral.webhooks import signing
 from referral.webhooks.catalogue import TEST_TYPE, payload_json, types_for
-from referral.webhooks.fanout import base_url, delivery_row, page_url
+from referral.webhooks.fanout import delivery_row, page_url
 from referral.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from referral.webhooks.urls import check_url
 
@@ -57,10 +58,20 @@ def _validate(actor: Actor, data: EndpointInput) -> EndpointInput:
     if not types:
         raise DomainError(_("Choose at least one event type."), field="event_types")
     try:
-        url = check_url(data.url)
+        url = check_url(data.url, resolve=False)  # resolved by check_address, before this
     except DomainError as err:
         raise DomainError(err.message, field="url") from None
     return EndpointInput(url, (data.description or "").strip()[:200], types)
+
+
+def check_address(url: str) -> None:
+    """Refuse an address that leads into a private network, resolving its name: called before
+    the saving transaction, so that a slow resolver never holds SQLite's write lock (and the
+    address is checked again before every delivery)."""
+    try:
+        check_url(url)
+    except DomainError as err:
+        raise DomainError(err.message, field="url") from None
 
 
 @scoped
@@ -160,7 +171,7 @@ def send_test(actor: Actor, endpoint_id: int) -> WebhookDelivery:
         raise DomainError(_("Enable the endpoint first."))
     now = utcnow()
     body = payload_json(TEST_TYPE, now, {"endpoint_id": endpoint.id, "links": {
-        "page": page_url("webhooks.detail", endpoint_id=endpoint.id) or base_url()}})
+        "page": page_url("webhooks.detail", endpoint_id=endpoint.id) or external("/")}})
     row = WebhookDelivery(**delivery_row(endpoint.id, None, TEST_TYPE, body, now))
     db.session.add(row)
     db.session.flush()

@@ -12,11 +12,7 @@ import hashlib
 import hmac
 import secrets
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from flask import current_app
+from referral import sealing
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -44,25 +40,13 @@ def headers(secrets_: list[str], msg_id: str, timestamp: int, body: str) -> dict
                                           for s in secrets_)}
 
 
-def _aead() -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
-               info=b"referral webhooks: endpoint secret v1").derive(
-        str(current_app.config["SECRET_KEY"]).encode())
-    return AESGCM(key)
+_SECRET = b"referral webhooks: endpoint secret v1"
 
 
 def seal(secret: str, endpoint_id: int) -> str:
-    nonce = secrets.token_bytes(12)
-    sealed = _aead().encrypt(nonce, secret.encode(), f"webhook:{endpoint_id}".encode())
-    return "v1:" + base64.urlsafe_b64encode(nonce + sealed).decode()
+    return sealing.seal(secret, purpose=_SECRET, bound_to=f"webhook:{endpoint_id}")
 
 
 def unseal(stored: str | None, endpoint_id: int) -> str | None:
     """The secret, or None when it cannot be read (another SECRET_KEY, or tampered)."""
-    if not stored or not stored.startswith("v1:"):
-        return None
-    raw = base64.urlsafe_b64decode(stored[3:])
-    try:
-        return _aead().decrypt(raw[:12], raw[12:], f"webhook:{endpoint_id}".encode()).decode()
-    except InvalidTag:
-        return None
+    return sealing.open_sealed(stored, purpose=_SECRET, bound_to=f"webhook:{endpoint_id}")

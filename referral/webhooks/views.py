@@ -22,7 +22,11 @@ from referral.errors import DomainError
 from referral.web.nav import add_nav
 from referral.web.transaction import run_action
 from referral.webhooks import service
-from referral.webhooks.catalogue import ERROR_LABELS, EVENT_TYPES, SYSTEM_EVENT_TYPES, types_for
+from referral.webhooks.catalogue import (
+    ALL_EVENT_TYPES,
+    ERROR_LABELS,
+    types_for,
+)
 from referral.webhooks.forms import ButtonForm, EndpointForm
 from referral.webhooks.models import WebhookEndpoint
 
@@ -58,8 +62,11 @@ def _check_button() -> None:
 
 
 def _attempt(action: Callable[[], Any], form: EndpointForm | None = None) -> Any:
-    """Run the action; a refusal is shown (on its field when it names one), None returned."""
+    """Run the action; a refusal is shown (on its field when it names one), None returned.
+    A form's address is resolved and checked first, outside the transaction."""
     try:
+        if form is not None:
+            service.check_address(form.url.data or "")
         return run_action(action)
     except DomainError as err:
         target = getattr(form, err.field, None) if form is not None and err.field else None
@@ -78,7 +85,7 @@ def _secret_page(endpoint: WebhookEndpoint, secret: str) -> str:
 @managers_only
 def index() -> str:
     return render_template("webhooks/index.html", endpoints=service.list_endpoints(
-        current_actor()), labels={**EVENT_TYPES, **SYSTEM_EVENT_TYPES})
+        current_actor()), labels=ALL_EVENT_TYPES)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -113,7 +120,7 @@ def detail(endpoint_id: int) -> str:
     endpoint = service.get_endpoint(actor, endpoint_id)
     return render_template("webhooks/detail.html", endpoint=endpoint, form=ButtonForm(),
                            deliveries=service.list_deliveries(actor, endpoint_id),
-                           labels={**EVENT_TYPES, **SYSTEM_EVENT_TYPES}, errors=ERROR_LABELS)
+                           labels=ALL_EVENT_TYPES, errors=ERROR_LABELS)
 
 
 def _button(endpoint_id: int, action: Callable[[], Any], done: str) -> Response:

@@ -33,7 +33,7 @@ MAX_VIEW_LINES = 20
 
 KERNEL = frozenset({
     "access", "audit", "events", "errors", "extensions", "models_base", "paths", "settings",
-    "setting_kinds", "config", "bulk", "replica",
+    "setting_kinds", "config", "bulk", "replica", "sealing",
 })
 WEB_WIRING = frozenset({
     "referral.web",  # registers every domain's blueprint and commands (referral.domains)

@@ -62,3 +62,22 @@ def test_a_view_that_committed_is_not_run_twice(client, calls):
 def test_the_attempts_are_bounded(client, calls):
     assert client.get("/_test/always").status_code == 500
     assert calls == ["always"] * REQUEST_ATTEMPTS
+
+
+def test_bookkeeping_committed_first_does_not_stop_the_rerun(app, client):
+    """A token's last-used stamp or an idempotency key's claim is committed before the view's
+    work (``commit_uncounted``): the view that then lost a race still runs again."""
+    from referral.web.transaction import commit_uncounted
+
+    seen: list[str] = []
+
+    def stamps_then_flaky() -> str:
+        seen.append("stamp")
+        commit_uncounted()
+        if len(seen) < 2:
+            raise _deadlock()
+        return "done"
+
+    app.add_url_rule("/_test/stamps", view_func=stamps_then_flaky, methods=["POST"])
+    response = client.post("/_test/stamps")
+    assert response.status_code == 200 and seen == ["stamp", "stamp"]

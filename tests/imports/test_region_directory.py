@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from referral.access.scope import acting_as
+from referral.access.scope import acting_as, system_actor
 from referral.agencies.models import Agency, AgencyService, District
 from referral.extensions import db
 from referral.web.transaction import run_action
@@ -83,3 +83,28 @@ def test_an_edit_by_hand_keeps_the_imported_service_ids(ctx, world):
     again = dry(workbook_bytes(data))
     assert dict(outcomes(again, "services")) == {row["id"]: "unchanged"
                                                  for row in data["services"]}
+
+
+def test_each_imported_agency_and_district_is_in_the_audit_log(ctx, world):
+    """As on the pages: one row per agency and district created or changed, beside the
+    import's own row with its counts."""
+    from referral.audit.models import AuditEvent
+
+    def rows() -> list[tuple[str, str]]:
+        fresh()
+        with acting_as(system_actor("test")):
+            return list(db.session.execute(select(AuditEvent.action, AuditEvent.object_id).where(
+                AuditEvent.action.in_(("agency.create", "agency.update", "district.save")))
+                .order_by(AuditEvent.id)).tuples())
+
+    data = sample(users=None)
+    assert not commit(workbook_bytes(data)).has_errors
+    created = rows()
+    assert [a for a, _ in created].count("agency.create") == len(data["organizations"])
+    assert [a for a, _ in created].count("district.save") == len(data["districts"])
+    changed = sample(users=None)
+    changed["organizations"][0]["x_shelter_places"] = "20"
+    assert not commit(workbook_bytes(changed)).has_errors
+    crisis = db.session.execute(select(Agency.id).where(Agency.external_id == "org-crisis-1")
+                                ).scalar_one()
+    assert rows()[len(created):] == [("agency.update", str(crisis))]

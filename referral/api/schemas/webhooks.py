@@ -13,10 +13,10 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from referral.api.paging import PageQuery
-from referral.webhooks.catalogue import EVENT_TYPES, SYSTEM_EVENT_TYPES
+from referral.webhooks.catalogue import ALL_EVENT_TYPES
 from referral.webhooks.models import DeliveryStatus
 
-EventType = enum.StrEnum("EventType", {t: t for t in {**EVENT_TYPES, **SYSTEM_EVENT_TYPES}})
+EventType = enum.StrEnum("EventType", {t: t for t in ALL_EVENT_TYPES})
 WebhookDeliveryStatus = DeliveryStatus
 
 

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-
 from referral.access.permissions import Permission
 from referral.access.scope import current_actor
 from referral.agencies import service as agencies
 from referral.agencies.models import Agency
-from referral.api.paging import Page, decode_cursor, encode_cursor
-from referral.api.problems import Problem
+from referral.api.paging import Page, decode_cursor, encode_cursor, invalid_cursor
 from referral.api.schemas import agencies as s
 from referral.api.spec import operation
 from referral.audit import service as audit
@@ -47,7 +44,7 @@ def _after(cursor: str | None) -> int:
         return 0
     after = position.get("i")
     if not isinstance(after, int):
-        raise Problem(422, _("The request is not valid"), _("The cursor is not valid."))
+        raise invalid_cursor()
     return after
 
 

@@ -18,8 +18,7 @@ from referral.access.permissions import Permission
 from referral.access.scope import Actor, current_actor
 from referral.api.auth import current_token
 from referral.api.etag import etag_header, expected_version
-from referral.api.paging import decode_cursor, encode_cursor
-from referral.api.problems import Problem
+from referral.api.paging import decode_cursor, encode_cursor, invalid_cursor
 from referral.api.schemas.cases import (
     CaseCreate,
     CaseListQuery,
@@ -130,7 +129,7 @@ def _page_number(cursor: str | None) -> int:
     position = decode_cursor(cursor) or {"page": 1}
     page = position.get("page")
     if not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
-        raise Problem(422, _("The request is not valid"), _("The cursor is not valid."))
+        raise invalid_cursor()
     return page
 
 

@@ -16,6 +16,7 @@ from referral.api import fhir_mapping as fm
 from referral.api.schemas.fhir import FhirResource
 from referral.api.spec import Reply, operation
 from referral.cases import service as cases
+from referral.cases.duplicates import role_category
 from referral.cases.scope import visible_categories
 from referral.errors import NotVisible
 from referral.extensions import db
@@ -35,12 +36,16 @@ def subject_person(actor: Actor, referral: Referral) -> Any | None:
         case = cases.load_case(actor, referral.case_id)
     except NotVisible:
         return None
-    if "identity_contact" not in visible_categories(actor, case):
+    categories = visible_categories(actor, case)
+    if "identity_contact" not in categories:
         return None
-    for participant in cases.list_participants(actor, case.id):
-        if participant.id == referral.subject_participant_id:
-            return participant.person
-    return None  # a child, and the actor does not read the children category
+    try:  # the person is shown: their read is audited (participant.view), as on their page
+        participant = cases.get_participant(actor, referral.subject_participant_id)
+    except NotVisible:
+        return None
+    if role_category(participant.role) not in categories:
+        return None  # a child, and the actor does not read the children category
+    return participant.person
 
 
 def _read(referral_id: int) -> tuple[Actor, Referral, Any | None]:

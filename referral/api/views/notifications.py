@@ -6,17 +6,10 @@ sees a notification; anyone else's id is a 404.
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask_babel import gettext as _
-from sqlalchemy import select
-
 from referral.access.scope import current_actor
-from referral.api.paging import Page, decode_cursor, encode_cursor
-from referral.api.problems import Problem
+from referral.api.paging import Page, decode_cursor, encode_cursor, invalid_cursor
 from referral.api.schemas import notifications as s
 from referral.api.spec import operation
-from referral.extensions import db
 from referral.notifications import service
 from referral.notifications.kinds import detail_text, get_kind, title_text
 from referral.notifications.models import Notification
@@ -41,20 +34,8 @@ def _before(cursor: str | None) -> int | None:
         return None
     before = position.get("i")
     if not isinstance(before, int):
-        raise Problem(422, _("The request is not valid"), _("The cursor is not valid."))
+        raise invalid_cursor()
     return before
-
-
-def _unread_only(query: s.NotificationQuery, before: int | None) -> list[Notification]:
-    """The page's list filtered by read state: the same owner rule (the caller's own rows)."""
-    actor = current_actor()
-    stmt: Any = (select(Notification).where(Notification.user_id == actor.user_id)
-                 .order_by(Notification.id.desc()).limit(query.limit + 1))
-    stmt = stmt.where(Notification.read_at.is_(None) if query.unread
-                      else Notification.read_at.is_not(None))
-    if before:
-        stmt = stmt.where(Notification.id < before)
-    return list(db.session.execute(stmt).scalars())
 
 
 @operation("GET", "/notifications", summary="The caller's notifications", tag=TAG,
@@ -63,11 +44,8 @@ def list_notifications(query: s.NotificationQuery) -> Page[s.Notification]:
     """The notifications of the token's user, newest first (by id, so a new one never moves a
     page already read)."""
     before = _before(query.cursor)
-    if query.unread is None:
-        notes = service.list_notifications_for(current_actor(), before_id=before,
-                                               limit=query.limit + 1)
-    else:
-        notes = _unread_only(query, before)
+    notes = service.list_notifications_for(current_actor(), before_id=before,
+                                           limit=query.limit + 1, unread=query.unread)
     more, notes = len(notes) > query.limit, notes[:query.limit]
     cursor = encode_cursor({"i": notes[-1].id}) if more and notes else None
     return Page[s.Notification](items=[notification_out(n) for n in notes], next_cursor=cursor)

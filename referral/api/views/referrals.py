@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -21,8 +20,7 @@ from referral.access.permissions import Permission
 from referral.access.scope import Actor, current_actor
 from referral.api.auth import current_token
 from referral.api.etag import etag_header
-from referral.api.paging import Page, decode_cursor, encode_cursor
-from referral.api.problems import Problem
+from referral.api.paging import Page, decode_cursor, encode_cursor, invalid_cursor
 from referral.api.schemas import referrals as s
 from referral.api.spec import Reply, operation
 from referral.audit import service as audit
@@ -173,7 +171,7 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
     except (KeyError, TypeError, ValueError):
         sent = None
     if sent is None or sent.tzinfo is None:
-        raise Problem(422, _("The request is not valid"), _("The cursor is not valid."))
+        raise invalid_cursor()
     return sent, last
 
 

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 
 from referral.access.scope import Actor, current_actor
 from referral.api.etag import check_if_match, etag_header, expected_version
-from referral.api.paging import Page, decode_cursor, encode_cursor
+from referral.api.paging import Page, decode_cursor, encode_cursor, invalid_cursor
 from referral.api.problems import Problem
 from referral.api.schemas import webhooks as s
 from referral.api.spec import Reply, operation
@@ -88,6 +88,7 @@ def create_webhook_endpoint(body: s.EndpointIn) -> Reply:
     shown (keep it; roll it if lost). The same Idempotency-Key sent again gives the same
     endpoint, without the secret."""
     actor = _manager()
+    service.check_address(body.url)  # resolved before the transaction
     endpoint, secret = run_action(lambda: service.create_endpoint(actor, _input(body)))
     return _with_secret(endpoint, secret, 201)
 
@@ -123,6 +124,8 @@ def update_webhook_endpoint(endpoint_id: int, body: s.EndpointPatch) -> Reply:
     actor = current_actor()
     check_if_match(service.get_endpoint(actor, endpoint_id).version)
     expected = expected_version()
+    if body.url is not None:
+        service.check_address(body.url)  # resolved before the transaction
     run_action(lambda: _change(actor, endpoint_id, body, expected))
     return get_webhook_endpoint(endpoint_id)
 
@@ -157,7 +160,7 @@ def _position(cursor: str | None) -> tuple[datetime, int] | None:
     except (KeyError, TypeError, ValueError):
         made = None
     if made is None or made.tzinfo is None:
-        raise Problem(422, _("The request is not valid"), _("The cursor is not valid."))
+        raise invalid_cursor()
     return made, last
 
 
