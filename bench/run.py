@@ -22,7 +22,6 @@ import platform
 import random
 import re
 import resource
-import shutil
 import signal
 import socket
 import statistics
@@ -30,17 +29,15 @@ import subprocess
 import sys
 import time
 import tracemalloc
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
+from bench import throughput as bench_throughput
 from bench.generate import PASSWORD, read_meta
 from bench.harness import csrf_token, make_bench_app
 
@@ -528,85 +525,14 @@ def outbox_dispatch(url: str, redis_url: str, events: int = 1000) -> dict[str, A
     return out
 
 
-# --- throughput under gunicorn and wrk ------------------------------------------------------------
+# --- throughput under gunicorn and wrk: bench/throughput.py ------------------------------------
 
 
-def _http_login(base: str, email: str) -> tuple[str, str]:
-    jar = CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(base + "/login").read().decode()
-    data = urllib.parse.urlencode({"email": email, "password": PASSWORD,
-                                   "csrf_token": csrf_token(page)}).encode()
-    opener.open(base + "/login", data=data).read()
-    cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    token = csrf_token(opener.open(base + "/notifications").read().decode())
-    return cookie, token
-
-
-def _wrk(url: str, cookie: str | None, seconds: int, connections: int) -> dict[str, Any]:
-    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
-    if cookie:
-        cmd[1:1] = ["-H", f"Cookie: {cookie}"]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    lat = dict(re.findall(r"\s+(50|90|99)%\s+([\d.]+\w+)", out))
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0}
-
-
-def _hwm_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
-
-
-def throughput(url: str, seconds: int = 15, connections: int = 4) -> dict[str, Any]:
-    if not shutil.which("wrk"):
-        return {"skipped": "wrk not installed (apt-get install -y wrk)"}
+def throughput(url: str, *, seconds: int, rounds: int, only: str = "") -> dict[str, Any]:
     app = make_bench_app(url)
-    people = pick_people(app)
-    meta = read_meta(app)
-    receiver = people["receiver"][0]
-    officer = next(p for p in people["officer"] if p.case_ids)
-    coordinator = people["coordinator"][0]
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "BENCH_DATABASE_URL": url}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "bench.wsgi:app"], cwd=ROOT, env=env, start_new_session=True)
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/_bench/floor").read()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.3)
-        inbox_cookie, _t = _http_login(base, receiver.email)
-        case_cookie, _t = _http_login(base, officer.email)
-        out = {"floor": _wrk(base + "/_bench/floor", None, seconds, connections),
-               "inbox": _wrk(base + "/referrals/inbox", inbox_cookie, seconds, connections),
-               "case page": _wrk(f"{base}/cases/{officer.case_ids[0]}", case_cookie, seconds,
-                                 connections)}
-        # One export through gunicorn, then the workers' peak resident memory.
-        cookie, token = _http_login(base, coordinator.email)
-        year = datetime.fromisoformat(meta["anchor"]).year - 1
-        data = urllib.parse.urlencode({"csrf_token": token, "region": coordinator.region,
-                                       "start": f"{year}-01-01", "end": f"{year}-12-31",
-                                       "granularity": "month", "fmt": "csv"}).encode()
-        req = urllib.request.Request(base + "/coordination/statistics", data=data,  # noqa: S310
-                                     headers={"Cookie": cookie})
-        started = time.perf_counter()
-        size = len(urllib.request.urlopen(req).read())  # noqa: S310
-        out["export_via_gunicorn"] = {"seconds": time.perf_counter() - started, "bytes": size}
-        children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
-                                  text=True).stdout.split()
-        out["worker_peak_rss_mb"] = max(_hwm_mb(int(pid)) for pid in children)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    say(f"throughput: {out}")
-    return out
+    return bench_throughput.throughput(url, pick_people(app), read_meta(app)["anchor"],
+                                       _free_port(), seconds=seconds, rounds=rounds, only=only,
+                                       say=say)
 
 
 # --- report ---------------------------------------------------------------------------------------
@@ -745,20 +671,8 @@ def render(data: dict[str, Any]) -> str:
                          f"{_ok(run['rows_per_s'] >= 100_000)} |")
         lines.append("")
     thr = data.get("throughput")
-    if thr and "skipped" not in thr:
-        lines += ["### Throughput (gunicorn, 2 workers, wrk on loopback, 2 threads, "
-                  f"{data.get('wrk_connections', 4)} connections)", "",
-                  "| Endpoint | Requests/s | p50 | p99 | Non-2xx |", "|---|---:|---:|---:|---:|"]
-        for key in ("floor", "inbox", "case page"):
-            r = thr[key]
-            lines.append(f"| {key} | {r['rps']:,.0f} | {r['p50']} | {r['p99']} | "
-                         f"{r['non_2xx']} |")
-        exp = thr.get("export_via_gunicorn", {})
-        lines += ["", f"Statistics export of one region-year through gunicorn: "
-                  f"{exp.get('seconds', 0):.2f} s, {exp.get('bytes', 0):,} bytes. Peak resident "
-                  f"memory of a gunicorn worker after all of the above: "
-                  f"{thr.get('worker_peak_rss_mb', 0):.0f} MB (target < 200 MB: "
-                  f"{_ok(thr.get('worker_peak_rss_mb', 999) < 200)}).", ""]
+    if thr and "pages" in thr:
+        lines += bench_throughput.render(thr, _ok)
     elif thr:
         lines += [f"Throughput: {thr['skipped']}", ""]
     lines.append(END)
@@ -786,6 +700,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="", help="pages whose name contains this")
     parser.add_argument("--skip", default="", help="comma list: pages,jobs,sweep,dispatch,"
                                                     "verify,throughput")
+    parser.add_argument("--wrk-seconds", type=int, default=10)
+    parser.add_argument("--wrk-rounds", type=int, default=3)
     parser.add_argument("--json", default=str(ROOT / "bench" / "results" / "latest.json"))
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite the report")
     args = parser.parse_args(argv)
@@ -815,7 +731,8 @@ def main(argv: list[str] | None = None) -> int:
         jobs["verify"] = audit_verify(args.database_url)
     data["jobs"] = jobs
     if "throughput" not in skip:
-        data["throughput"] = throughput(args.database_url)
+        data["throughput"] = throughput(args.database_url, seconds=args.wrk_seconds,
+                                        rounds=args.wrk_rounds, only=args.only)
     data["environment"]["load_after"] = os.getloadavg()
     data["environment"]["calibration_after"] = calibration()
     data["environment"]["bench_process_peak_rss_mb"] = resource.getrusage(

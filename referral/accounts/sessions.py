@@ -10,11 +10,11 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app, g, has_app_context, has_request_context, request
-from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import update
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access.scope import set_session_value_reader
+from referral.accounts import session_row
 from referral.accounts.device_names import device_label
 from referral.accounts.models import User, UserSession
 from referral.extensions import db
@@ -58,11 +58,11 @@ def start_session(user: User) -> str:
     return token
 
 
-def _expired(row: UserSession, now: datetime) -> bool:
+def _expired(last_seen_at: datetime, created_at: datetime, now: datetime) -> bool:
     cfg = current_app.config
     return (
-        now - row.last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]
-        or now - row.created_at > cfg["SESSION_ABSOLUTE_LIFETIME"]
+        now - last_seen_at > cfg["SESSION_IDLE_TIMEOUT"]
+        or now - created_at > cfg["SESSION_ABSOLUTE_LIFETIME"]
     )
 
 
@@ -86,6 +86,7 @@ def register_session_column(name: str) -> Callable[[SessionColumn], SessionColum
             raise RuntimeError(f"session column {name!r} is already registered")
         _COLUMNS[name] = build
         _columns.cache_clear()
+        session_row.statement.cache_clear()
         return build
 
     return decorator
@@ -130,35 +131,34 @@ def forget_session_value(name: str) -> None:
 
 
 def load_session_user(token: str | None) -> User | None:
-    """The user behind a live session token, or None (revoked, idle, too old, deactivated)."""
+    """The user behind a live session token, or None (revoked, idle, too old, deactivated).
+
+    One statement, every request: the session, its user, the user's agency and regions and the
+    registered per-request values, as a plain row (referral/accounts/session_row.py)."""
     if not token:
         return None
-    # One query for the session, its user, the user's agency and regions and the registered
-    # per-request values (every request makes it): the user is then in the identity map for the
-    # get() below.
     names, columns = _columns()
-    found = db.session.execute(
-        select(UserSession, User, *columns).join(User, User.id == UserSession.user_id)
-        .options(joinedload(User.regions))
-        .where(UserSession.token_hash == token_hash(token))
-    ).unique().first()
-    row = found[0] if found else None
-    if row is None or row.revoked_at is not None:
+    row = session_row.read(db.session(), token_hash(token), columns)
+    if row is None or row["s_revoked_at"] is not None:
         return None
     now = utcnow()
-    if _expired(row, now):
-        row.revoked_at, row.revoked_reason = now, "expired"
-        db.session.commit()
+    if _expired(row["s_last_seen_at"], row["s_created_at"], now):
+        _stamp_session(row["s_id"], revoked_at=now, revoked_reason="expired")
         return None
-    user = db.session.get(User, row.user_id)
-    if user is None or not user.is_active:
+    if not row["u_is_active"]:
         return None
-    if now - row.last_seen_at > LAST_SEEN_RESOLUTION:
-        row.last_seen_at = now
-        db.session.commit()
+    if now - row["s_last_seen_at"] > LAST_SEEN_RESOLUTION:
+        _stamp_session(row["s_id"], last_seen_at=now)
+    user = session_row.persistent_from_row(db.session(), row)
     if has_app_context():
-        setattr(g, _VALUES, (user.id, dict(zip(names, found[2:], strict=True))))
+        setattr(g, _VALUES, (user.id, {name: row[f"session_{name}"] for name in names}))
     return user
+
+
+def _stamp_session(session_id: int, **values: Any) -> None:
+    """Write the session row's last-seen time or its expiry, committed at once."""
+    db.session.execute(update(UserSession).where(UserSession.id == session_id).values(**values))
+    db.session.commit()
 
 
 def end_session(token: str | None, reason: str = "logout") -> None:

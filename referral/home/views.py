@@ -17,8 +17,9 @@ bp = Blueprint("home", __name__)
 @bp.get("/")
 @login_required
 def index() -> str:
-    return render_template("home/index.html", panels=panels_for(current_actor()),
-                           user=current_user)
+    panels = panels_for(current_actor())
+    db.session.commit()  # the panels' audit rows (the coordinator's overdue review)
+    return render_template("home/index.html", panels=panels, user=current_user)
 
 
 @bp.get("/health")

@@ -9,7 +9,19 @@ from referral.paths import MIGRATIONS_DIR
 
 
 def register(app: Flask) -> None:
-    from referral.web import database, errors, forms, hooks, i18n, input, nav, security, templating
+    from referral.web import (
+        database,
+        errors,
+        forms,
+        hooks,
+        i18n,
+        input,
+        nav,
+        read_commit,
+        security,
+        templating,
+        translations,
+    )
     from referral.web.labels import register as register_labels
     from referral.web.logs import register as register_logs
 
@@ -22,8 +34,10 @@ def register(app: Flask) -> None:
                      compare_type=True, include_object=database.include_object)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    translations.install(app)
     login_manager.init_app(app)
     hooks.register(app)
+    read_commit.register(app)
     input.register(app)
     security.register(app)
     errors.register(app)

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
-from flask import flash
+from babel import support
+from flask import flash, has_request_context
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -33,6 +36,7 @@ from wtforms import (
 )
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields.choices import SelectFieldBase
+from wtforms.i18n import messages_path
 from wtforms.validators import Length, ValidationError
 
 from referral.errors import DomainError
@@ -216,6 +220,21 @@ def _bind_field(self: Any, form: Any, unbound_field: Any, options: dict[str, Any
     return field
 
 
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str) -> support.NullTranslations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+def _get_translations(self: Any, form: Any) -> support.NullTranslations | None:
+    """WTForms' own messages in the request's language, each catalogue read from disk once per
+    process (Flask-WTF's hook reads it again for every request that validates a form)."""
+    if not has_request_context():
+        return None
+    return _wtforms_translations(str(get_locale()))
+
+
 def install_form_rules() -> None:
-    """Every ``FlaskForm`` binds its fields through ``_bind_field`` (idempotent)."""
+    """Every ``FlaskForm`` binds its fields through ``_bind_field`` and takes WTForms' messages
+    from ``_get_translations`` (idempotent)."""
     FlaskForm.Meta.bind_field = _bind_field  # type: ignore[method-assign]
+    FlaskForm.Meta.get_translations = _get_translations  # type: ignore[method-assign]
