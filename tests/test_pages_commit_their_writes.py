@@ -31,7 +31,7 @@ def test_no_page_leaves_a_write_uncommitted(demo: None, app: Any, user: str) -> 
     log_in(client, user)
     visited = [path for path, _html in crawl(client)]
     assert len(visited) > 5
-    assert app.extensions.get(UNCOMMITTED, []) == []
+    assert app.extensions.get(UNCOMMITTED, set()) == set()
 
 
 def test_the_coordinators_home_page_keeps_its_audit_row(demo: None, app: Any) -> None:
@@ -55,4 +55,4 @@ def test_a_lost_write_is_noted(app: Any, client: Any) -> None:
         return "ok"
 
     assert client.get("/_test/write-and-forget").status_code == 200
-    assert app.extensions[UNCOMMITTED] == ["_write_and_forget"]
+    assert app.extensions[UNCOMMITTED] == {"_write_and_forget"}

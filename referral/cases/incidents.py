@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from referral.access import scoped
 from referral.access.scope import Actor, acting_as, system_actor
@@ -269,9 +270,12 @@ def _same_people(person_ids: list[int | None]) -> set[int]:
 
 @scoped
 def list_incidents(actor: Actor, case_id: int) -> list[Incident]:
+    """The case's incidents, newest first, with their offences and the offences' parts in the
+    same statement (the page names each part's kind)."""
     with acting_as(actor):
         return list(db.session.execute(
             select(Incident).where(Incident.case_id == case_id)
+            .options(joinedload(Incident.offence).joinedload(Offence.parts))
             .order_by(Incident.occurred_at.desc())).unique().scalars())
 
 

@@ -30,7 +30,7 @@ from referral.extensions import db
 
 log = logging.getLogger(__name__)
 _WROTE = "transaction_wrote"  # on a connection's info: a non-SELECT ran in this transaction
-UNCOMMITTED = "referral.uncommitted_writes"  # app.extensions: endpoints that lost a write
+UNCOMMITTED = "referral.uncommitted_writes"  # app.extensions: the endpoints that lost a write
 _CONTROL = ("BEGIN", "SAVEPO", "RELEAS")  # transaction control, not writes
 # How many statements psycopg keeps prepared per connection (its default, 100, is fewer than the
 # pages' statements together, and each one evicted would be planned five more times).
@@ -96,7 +96,7 @@ def register(app: Flask) -> None:
         if wrote(session):
             log.error("%s answered with a write left uncommitted: it is rolled back",
                       request.endpoint)
-            app.extensions.setdefault(UNCOMMITTED, []).append(request.endpoint)
+            app.extensions.setdefault(UNCOMMITTED, set()).add(request.endpoint)
             return
         if not only_read(session):
             return

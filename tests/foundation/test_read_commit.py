@@ -87,17 +87,11 @@ def test_a_case_page_keeps_its_statements_prepared(routes, endings, client, worl
     assert int(client.get("/_test/prepared").get_data(as_text=True)) > 0
 
 
-def test_a_pending_change_is_rolled_back_not_committed(routes, endings, client, world):
+@pytest.mark.parametrize("page", ["rename-pending", "update-uncommitted"])
+def test_a_write_left_uncommitted_is_rolled_back(routes, endings, client, world, page):
+    """A change pending in the ORM, or a statement that wrote: never committed at the end."""
     agency_id = world["police"].id
-    assert client.get(f"/_test/rename-pending/{agency_id}").status_code == 200
-    assert endings[-1] == "rollback"
-    db.session.expire_all()
-    assert db.session.get(Agency, agency_id).name == "Police A"
-
-
-def test_a_statement_that_wrote_is_rolled_back_not_committed(routes, endings, client, world):
-    agency_id = world["police"].id
-    assert client.get(f"/_test/update-uncommitted/{agency_id}").status_code == 200
+    assert client.get(f"/_test/{page}/{agency_id}").status_code == 200
     assert endings[-1] == "rollback"
     db.session.expire_all()
     assert db.session.get(Agency, agency_id).name == "Police A"
