@@ -175,10 +175,15 @@ def _touches_scoped_model(state: ORMExecuteState) -> bool:
     """
     if any(m.class_ in _RULES for m in state.all_mappers):
         return True
+    return bool(scoped_tables_read(state.statement))
+
+
+def scoped_tables_read(statement: Any) -> list[Any]:
+    """The scoped models' tables a statement reads anywhere (joins, subqueries, columns)."""
     scoped_tables = {model.__table__ for model in _RULES}  # type: ignore[attr-defined]
-    found = find_tables(state.statement, check_columns=True, include_aliases=True,
+    found = find_tables(statement, check_columns=True, include_aliases=True,
                         include_joins=True, include_selects=True, include_crud=True)
-    return any(table in scoped_tables for table in found)
+    return [table for table in found if table in scoped_tables]
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -19,9 +19,8 @@ from sqlalchemy import Select, Table, bindparam, func, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.util import find_tables
 
-from referral.access.scope import scoped_models
+from referral.access.scope import scoped_tables_read
 from referral.accounts.models import User, UserSession, coordinator_regions
 from referral.agencies.models import Agency, Region
 
@@ -54,10 +53,7 @@ def statement(extra: tuple[ColumnElement[Any], ...]) -> Select[Any]:
 def _refuse_scoped_tables(query: Select[Any]) -> None:
     """The statement runs before there is an actor and outside the ORM's scope listener: it
     must read no scoped table (a per-request value that did would leak rows)."""
-    scoped = {model.__table__ for model in scoped_models()}  # type: ignore[attr-defined]
-    found = [table for table in find_tables(query, check_columns=True, include_aliases=True,
-                                            include_joins=True, include_selects=True)
-             if table in scoped]
+    found = scoped_tables_read(query)
     if found:
         raise RuntimeError(f"the session statement reads scoped tables: {found}")
 

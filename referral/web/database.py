@@ -52,6 +52,20 @@ def init_engine_events() -> None:
             # The audit chain's hash in SQL (PostgreSQL has sha256()): referral.audit.service.
             dbapi_connection.create_function("sha256_hex", 1, _sha256_hex, deterministic=True)
 
+    @event.listens_for(Engine, "connect")
+    def _keep_more_prepared(dbapi_connection: Any, _record: Any) -> None:
+        if hasattr(dbapi_connection, "prepared_max"):  # psycopg 3 (referral/web/read_commit.py)
+            dbapi_connection.prepared_max = PREPARED_PER_CONNECTION
+
+    @event.listens_for(Engine, "begin")
+    def _nothing_written_yet(conn: Any) -> None:
+        conn.info.pop(TRANSACTION_WROTE, None)
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _note_writes(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if writes_rows(statement):
+            conn.info[TRANSACTION_WROTE] = True
+
     @event.listens_for(Engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
         # An engine that runs its own BEGIN (the embedded Celery broker, kombu's SQLAlchemy
@@ -88,7 +102,7 @@ def init_engine_events() -> None:
         # not longer.
         if (conn.dialect.name != "postgresql" or conn.info.get(_HEAD_TAKEN)
                 or conn.get_execution_options().get(READ_ONLY)
-                or not conn.in_transaction() or not _writes(statement)
+                or not conn.in_transaction() or not writes_rows(statement)
                 or not (has_app_context() and g.get(_WRITES_FIRST))):
             return
         conn.info[_HEAD_TAKEN] = True
@@ -112,6 +126,12 @@ def init_engine_events() -> None:
             _WRITERS.release()
 
 
+# On a connection's info: this transaction ran a write (referral/web/read_commit.py ends one
+# that did not with COMMIT, so that psycopg keeps its prepared statements).
+TRANSACTION_WROTE = "transaction_wrote"
+# How many statements psycopg keeps prepared per connection (its default, 100, is fewer than the
+# pages' statements together, and each one evicted would be planned five more times).
+PREPARED_PER_CONNECTION = 1000
 _WRITES_FIRST = "_sqlite_writes_first"  # on flask.g: this request or task may write
 _HEAD_TAKEN = "audit_head_taken"  # on a PostgreSQL connection's info: this transaction holds it
 # A no-op update: the head's row lock, held to the end of the transaction (audit/service.py).
@@ -119,7 +139,7 @@ _TAKE_HEAD = "UPDATE audit_chain_head SET row_hash = row_hash WHERE id = 1"
 _WRITE_VERBS = ("INSERT", "UPDATE", "DELETE", "WITH")
 
 
-def _writes(statement: str) -> bool:
+def writes_rows(statement: str) -> bool:
     """Whether a statement takes row locks (a write, or a SELECT … FOR UPDATE / FOR SHARE)."""
     head = statement.lstrip()[:6].upper()
     if head.startswith(_WRITE_VERBS):

@@ -9,8 +9,8 @@ make plans costly, on the case page about ten times its execution time.
 
 A transaction that wrote nothing ends the same way whether committed or rolled back. At the end
 of a request that raised no error, one that ran only SELECTs and holds no pending ORM change is
-committed; any other is rolled back as before. A statement counts as a write unless it starts
-with SELECT (a ``WITH`` may update), so a doubt always rolls back.
+committed; any other is rolled back as before. A statement counts as a write as it does for the
+audit chain's lock order (``database.writes_rows``: a write, or a SELECT that locks rows).
 
 A request that answered without error but leaves a write uncommitted lost it: an audit row of a
 page that never committed (the coordinator's home page did). That is logged as an error and
@@ -24,40 +24,12 @@ import logging
 from typing import Any
 
 from flask import Flask, request
-from sqlalchemy import Engine, event
 
 from referral.extensions import db
+from referral.web.database import TRANSACTION_WROTE
 
 log = logging.getLogger(__name__)
-_WROTE = "transaction_wrote"  # on a connection's info: a non-SELECT ran in this transaction
 UNCOMMITTED = "referral.uncommitted_writes"  # app.extensions: the endpoints that lost a write
-_CONTROL = ("BEGIN", "SAVEPO", "RELEAS")  # transaction control, not writes
-# How many statements psycopg keeps prepared per connection (its default, 100, is fewer than the
-# pages' statements together, and each one evicted would be planned five more times).
-PREPARED_PER_CONNECTION = 1000
-_installed = False
-
-
-def install_engine_events() -> None:
-    global _installed
-    if _installed:
-        return
-    _installed = True
-
-    @event.listens_for(Engine, "connect")
-    def _keep_more_prepared(dbapi_connection: Any, _record: Any) -> None:
-        if hasattr(dbapi_connection, "prepared_max"):  # psycopg 3
-            dbapi_connection.prepared_max = PREPARED_PER_CONNECTION
-
-    @event.listens_for(Engine, "begin")
-    def _nothing_written_yet(conn: Any) -> None:
-        conn.info.pop(_WROTE, None)
-
-    @event.listens_for(Engine, "before_cursor_execute")
-    def _note_writes(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        head = statement.lstrip()[:6].upper()
-        if head != "SELECT" and not head.startswith(_CONTROL):
-            conn.info[_WROTE] = True
 
 
 def _connections(session: Any) -> list[Any]:
@@ -70,7 +42,7 @@ def _connections(session: Any) -> list[Any]:
 
 def wrote(session: Any) -> bool:
     """Whether the session's open transaction ran a write (it would be lost at a rollback)."""
-    return session.in_transaction() and any(conn.info.get(_WROTE)
+    return session.in_transaction() and any(conn.info.get(TRANSACTION_WROTE)
                                             for conn in _connections(session))
 
 
@@ -81,13 +53,11 @@ def only_read(session: Any) -> bool:
         return False
     connections = _connections(session)
     return bool(connections) and all(
-        conn.dialect.name == "postgresql" and not conn.info.get(_WROTE)
+        conn.dialect.name == "postgresql" and not conn.info.get(TRANSACTION_WROTE)
         for conn in connections)
 
 
 def register(app: Flask) -> None:
-    install_engine_events()
-
     @app.teardown_request
     def _commit_reads(exc: BaseException | None) -> None:
         if exc is not None or not db.session.registry.has():
