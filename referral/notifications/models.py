@@ -40,6 +40,8 @@ class Notification(db.Model):
     __table_args__ = (
         UniqueConstraint("event_id", "user_id", "channel", name="uq_notifications_event_user"),
         Index("ix_notifications_user_unread", "user_id", "read_at"),
+        # The list: a user's newest first, keyset-paged (migration 0037).
+        Index("ix_notifications_user_newest", "user_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

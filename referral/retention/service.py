@@ -10,18 +10,22 @@ hold placed meanwhile wins, and audited with its counts.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access import scoped
 from referral.access.permissions import Role
 from referral.access.scope import Actor, acting_as, system_actor
 from referral.audit import service as audit
+from referral.cases import page_reads
+from referral.cases.hooks import register_case_page_read
 from referral.cases.models import Case
 from referral.cases.scope import reads_every_category
 from referral.cases.service import load_case
@@ -33,6 +37,7 @@ from referral.retention import policy, purge
 from referral.retention.models import LegalHold
 
 MAX_REASON = 1000
+PAGE_PART = "legal_hold"
 HOLD_ROLES = (Role.COORDINATOR, Role.AGENCY_MANAGER)
 REPORT_ROLES = (Role.COORDINATOR, Role.ADMINISTRATOR)
 
@@ -225,12 +230,30 @@ def release_hold(actor: Actor, hold_id: int, *, reason: str) -> LegalHold:
 def active_hold(case_id: int) -> LegalHold | None:
     """The hold in force on a case (scoped to the current actor)."""
     return db.session.execute(select(LegalHold).where(
-        LegalHold.case_id == case_id, LegalHold.released_at.is_(None))).scalars().first()
+        LegalHold.case_id == case_id, LegalHold.released_at.is_(None))
+        .order_by(LegalHold.id.desc())).scalars().first()
 
 
 @scoped
 def case_hold(actor: Actor, case_id: int) -> LegalHold | None:
-    return active_hold(case_id)
+    joined = page_reads.held(case_id, PAGE_PART)
+    return active_hold(case_id) if joined is page_reads.MISSING else joined
+
+
+@register_case_page_read(PAGE_PART)
+def _hold_on_case_page(actor: Actor, statement: Select[Any], whole: ColumnElement[bool]
+                       ) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]] | None:
+    """The hold in force joined into the case page's statement, for those who may place or
+    release one (``may_hold``): the newest, so the page's rows stay one per person."""
+    if actor.role not in HOLD_ROLES or actor.is_system:
+        return None
+    other = aliased(LegalHold)
+    newest = (select(func.max(other.id))
+              .where(other.case_id == Case.id, other.released_at.is_(None)).scalar_subquery())
+    joined = (statement.add_columns(LegalHold)
+              .outerjoin(LegalHold, and_(LegalHold.id == newest, whole))
+              .options(joinedload(LegalHold.placed_by)))
+    return joined, lambda rows: rows[0]._mapping[LegalHold]
 
 
 @scoped

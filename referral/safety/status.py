@@ -3,17 +3,21 @@ re-assessment, the measures its level still misses, and its survivors' current s
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.sql.elements import ColumnElement
 
 from referral.access import scoped
 from referral.access.scope import Actor, acting_as
 from referral.agencies.models import Agency
-from referral.cases.models import Case, CaseStatus
+from referral.cases import page_reads
+from referral.cases.hooks import register_case_page_read
+from referral.cases.models import Case, CaseParticipant, CaseStatus
 from referral.cases.scope import visible_categories
 from referral.extensions import db
 from referral.models_base import utcnow
@@ -22,6 +26,8 @@ from referral.safety.schedule import Due, escalation_due, measure_checks, missin
 from referral.safety.service import READ_CATEGORIES
 
 LIMIT = 10
+PAGE_PART = "safety"
+DUE_AT, BASIS = "due_at", "basis"
 
 
 @dataclass
@@ -38,7 +44,11 @@ class CaseSafety:
 @scoped
 def case_safety(actor: Actor, case: Case) -> CaseSafety:
     """One statement for the whole of it, however many survivors the case has: the case page
-    stays within its budget of statements."""
+    stays within its budget of statements. None at all when the case page's own statement
+    read it (``_joined_into_case_page``)."""
+    joined = page_reads.held(case.id, PAGE_PART)
+    if joined is not page_reads.MISSING:
+        return cast(CaseSafety, joined)
     categories = visible_categories(actor, case)
     reads_risk, reads_plans = "risk_assessment" in categories, categories >= READ_CATEGORIES
     now = utcnow()
@@ -57,12 +67,45 @@ def case_safety(actor: Actor, case: Case) -> CaseSafety:
             .outerjoin(SafetyPlan, plan_on)).all()
     if not rows:
         return CaseSafety(None, False, now=now)
+    return _from_rows(case, rows, {code: code for code in checks}, reads_plans, now)
+
+
+def _from_rows(case: Case, rows: Sequence[Any], labels: dict[str, str], reads_plans: bool,
+               now: datetime) -> CaseSafety:
+    """The section from its statement's rows; ``labels``: each check's column name."""
     first = rows[0]._mapping
-    due = Due(case.id, case.risk_level, first["due_at"], first["basis"] or "interval",
-              missing_measures(case.risk_level, {code: bool(first[code]) for code in checks}))
-    plans = {row.SafetyPlan.participant_id: row.SafetyPlan for row in rows
-             if row.SafetyPlan is not None}
+    due = Due(case.id, case.risk_level, first[DUE_AT], first[BASIS] or "interval",
+              missing_measures(case.risk_level,
+                               {code: bool(first[label]) for code, label in labels.items()}))
+    plans = {plan.participant_id: plan for plan in (row._mapping[SafetyPlan] for row in rows)
+             if plan is not None}
     return CaseSafety(due, reads_plans, plans, now)
+
+
+@register_case_page_read(PAGE_PART)
+def _joined_into_case_page(_actor: Actor, statement: Select[Any], whole: ColumnElement[bool]
+                           ) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
+    """The section joined into the case page's statement (case and people, one row per
+    person): its schedule on the case, each survivor's current plan on their row, and the
+    measure checks as columns, each only where ``whole`` holds. Whoever reads every category
+    of a case reads its risk and plans, so the section is whole for them."""
+    now = utcnow()
+    checks = measure_checks(Case.id, now)
+    labels = {code: f"safety_{code}" for code in checks}
+    joined = (statement
+              .add_columns(ReassessmentSchedule.due_at, ReassessmentSchedule.basis, SafetyPlan,
+                           *(sql_case((whole, check), else_=None).label(labels[code])
+                             for code, check in checks.items()))
+              .outerjoin(ReassessmentSchedule,
+                         and_(ReassessmentSchedule.case_id == Case.id, whole))
+              .outerjoin(SafetyPlan, and_(SafetyPlan.participant_id == CaseParticipant.id,
+                                          SafetyPlan.case_id == Case.id,
+                                          SafetyPlan.is_current.is_(True), whole)))
+
+    def read(rows: Sequence[Any]) -> CaseSafety:
+        return _from_rows(rows[0][0], rows, labels, True, now)
+
+    return joined, read
 
 
 def _list(actor: Actor, *conditions: Any, limit: int = LIMIT) -> dict[str, Any]:

@@ -4,8 +4,9 @@ A coordinator's filters list every agency and district of their regions (a hundr
 more per select, several selects per page). WTForms renders each option through
 ``html_params`` (sorting, key cleaning, two Markup operations per attribute): about 60 µs an
 option, a fifth of the overdue review's rendering. ``FastSelect`` writes the same HTML in one
-pass for the plain case (no groups, no per-option attributes) and leaves any other case to
-WTForms; its output equals WTForms' byte for byte (tests/foundation/test_widgets.py).
+pass for single selects, grouped by region or not, without per-option attributes, and leaves any
+other case to WTForms; its output equals WTForms' byte for byte
+(tests/foundation/test_widgets.py).
 """
 
 from __future__ import annotations
@@ -21,10 +22,11 @@ class FastSelect(Select):
     """``wtforms.widgets.Select`` with a single-pass loop over plain options."""
 
     def __call__(self, field: Any, **kwargs: Any) -> Markup:
-        if self.multiple or field.has_groups():
+        if self.multiple:
             return super().__call__(field, **kwargs)
-        choices = field.iter_choices()
-        if any(not hasattr(c, "render_kw") or c.render_kw for c in choices):
+        groups = list(field.iter_groups()) if field.has_groups() else [
+            (None, field.iter_choices())]
+        if any(not hasattr(c, "render_kw") or c.render_kw for _g, cs in groups for c in cs):
             return super().__call__(field, **kwargs)  # legacy tuples or per-option attributes
         kwargs.setdefault("id", field.id)
         flags = getattr(field, "flags", {})
@@ -32,13 +34,21 @@ class FastSelect(Select):
             if name not in kwargs and getattr(flags, name, False):
                 kwargs[name] = getattr(flags, name)
         html = [f"<select {html_params(name=field.name, **kwargs)}>"]
-        for choice in choices:
-            value = str(choice.value) if isinstance(choice.value, bool) else choice.value
-            label = choice.label or choice.value
-            selected = "selected " if choice.selected else ""
-            html.append(f'<option {selected}value="{escape(value)}">{escape(label)}</option>')
+        for group, choices in groups:
+            if group is not None:
+                html.append(f'<optgroup label="{escape(group)}">')
+            html.extend(_option(choice) for choice in choices)
+            if group is not None:
+                html.append("</optgroup>")
         html.append("</select>")
-        return Markup("".join(html))  # noqa: S704 - every value and label escaped above
+        return Markup("".join(html))  # noqa: S704 - every value and label escaped
+
+
+def _option(choice: Any) -> str:
+    value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+    label = choice.label or choice.value
+    selected = "selected " if choice.selected else ""
+    return f'<option {selected}value="{escape(value)}">{escape(label)}</option>'
 
 
 class SelectField(_SelectField):

@@ -34,6 +34,13 @@ def _pair(**field_args):
     {"choices": [("a", "A", {"disabled": True}), ("b", "B", {})]},
     {"choices": [SelectChoice("1", "One", optgroup="Group 1"),
                  SelectChoice("2", "Two", optgroup="Group 2")]},
+    # An agency picker: the blank outside any group, escaped region names, a region met twice.
+    {"choices": [SelectChoice("", "—"), SelectChoice("1", "A & B", optgroup='Region "X" <y>'),
+                 SelectChoice("4", "Қазақша аты", optgroup='Region "X" <y>'),
+                 SelectChoice("3", "Three", optgroup="Other"),
+                 SelectChoice("2", "", optgroup='Region "X" <y>')]},
+    {"choices": [SelectChoice("1", "One", optgroup="G", render_kw={"disabled": True}),
+                 SelectChoice("2", "Two", optgroup="G")]},
     {"choices": []},
 ])
 def test_same_html_as_wtforms(field_args, data):

@@ -3,30 +3,19 @@ and the e-mail of a due one, which says only that it awaits, with the case's lin
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from sqlalchemy import update
-
 from referral.access.scope import acting_as, system_actor
 from referral.cases import incidents
 from referral.extensions import db
 from referral.models_base import utcnow
 from referral.notifications import jobs
-from referral.safety import notify, service
-from referral.safety.models import ReassessmentSchedule
+from referral.safety import notify
 from tests.cases import factories as cf
 from tests.fixtures import actor, login
-from tests.safety.factories import assess, plan_input
+from tests.safety.factories import assess, overdue_case
 
 
 def _overdue_case(world, days: int = 10):
-    police = actor(world["officer"])
-    case, members = cf.family_case(police)
-    assess(police, case.id, "high")
-    service.save_plan(police, members["survivor"].id, plan_input(), based_on=None)
-    with acting_as(system_actor("test")):
-        db.session.execute(update(ReassessmentSchedule).where(
-            ReassessmentSchedule.case_id == case.id).values(due_at=utcnow() - timedelta(days=days)))
+    case, _members = overdue_case(world, days)
     db.session.commit()
     return case
 

@@ -62,6 +62,10 @@ class Case(db.Model):
         # The minute sweep's high-risk escalation.
         Index("ix_cases_high_risk_open", "high_risk_flagged_at", "id",
               postgresql_where=text(_OPEN_HIGH), sqlite_where=text(_OPEN_HIGH)),
+        # An agency's open high-risk cases: its staff's home panel (else PostgreSQL intersects
+        # the agency's cases with the nation's open high-risk ones; migration 0037).
+        Index("ix_cases_owner_high_risk_open", "owner_agency_id", "high_risk_flagged_at",
+              postgresql_where=text(_OPEN_HIGH), sqlite_where=text(_OPEN_HIGH)),
         # A region's open high-risk cases: the coordinator's home panel and overdue review.
         Index("ix_cases_region_high_risk_open", "region_code", "high_risk_flagged_at",
               postgresql_where=text(_OPEN_HIGH), sqlite_where=text(_OPEN_HIGH)),

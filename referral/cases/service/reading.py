@@ -19,6 +19,7 @@ from referral.access.permissions import Permission, role_can
 from referral.access.scope import Actor, acting_as
 from referral.audit import service as audit
 from referral.audit.models import AuditEvent
+from referral.cases import page_reads
 from referral.cases.emergency_models import EmergencyAccess
 from referral.cases.emergency_scope import live_grant_ids
 from referral.cases.models import Case, CaseParticipant, ParticipantRole
@@ -91,7 +92,8 @@ def get_case_for(actor: Actor, case_id: int) -> Case:
 
 
 @scoped
-def open_case_page(actor: Actor, case_id: int) -> tuple[Case, list[CaseParticipant]]:
+def open_case_page(actor: Actor, case_id: int, *, with_parts: bool = False
+                   ) -> tuple[Case, list[CaseParticipant]]:
     """The case page's case (audited "case.view", else NotVisible) and the people it shows.
 
     An owner or coordinator of the region reads every category, so the people come with the case
@@ -99,20 +101,24 @@ def open_case_page(actor: Actor, case_id: int) -> tuple[Case, list[CaseParticipa
     beside the scope, so a person's details are never read for someone who may not see them.
     Anyone else (an agency the case is shared with) gets them from ``list_participants`` once
     their categories include identity and contact details; without them, no one.
+    ``with_parts``: other domains' parts of the page join the same statement, under the same
+    condition (referral.cases.page_reads).
     """
+    whole = reads_every_category_sql(actor)
+    query = (_case_query(case_id).add_columns(CaseParticipant)
+             .outerjoin(CaseParticipant, and_(CaseParticipant.case_id == Case.id, whole))
+             .options(joinedload(CaseParticipant.safe_contact))
+             .order_by(CaseParticipant.id))
+    readers: dict[str, Any] = {}
+    if with_parts:
+        query, readers = page_reads.extend(actor, query, whole)
     with acting_as(actor):
-        rows = db.session.execute(
-            _case_query(case_id)
-            .add_columns(CaseParticipant)
-            .outerjoin(CaseParticipant, and_(CaseParticipant.case_id == Case.id,
-                                             reads_every_category_sql(actor)))
-            .options(joinedload(CaseParticipant.safe_contact))
-            .order_by(CaseParticipant.id)
-        ).all()
+        rows = db.session.execute(query).all()
     case = _checked(actor, case_id, rows[0][0] if rows else None)
     audit.record("case.view", object_type="case", object_id=case.id)
     if reads_every_category(actor, case):
-        return case, _in_page_order([p for _c, p in rows if p is not None])
+        page_reads.keep(case.id, readers, rows)
+        return case, _in_page_order([row[1] for row in rows if row[1] is not None])
     if "identity_contact" not in visible_categories(actor, case):
         return case, []
     return case, list_participants(actor, case_id)

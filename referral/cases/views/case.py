@@ -181,7 +181,7 @@ def _case_page(actor: Actor, case: Any, participants: list[Any]) -> dict[str, An
 @require(Permission.CASE_READ)
 def detail(case_id: int) -> str:
     actor = current_actor()
-    case, participants = cases.open_case_page(actor, case_id)
+    case, participants = cases.open_case_page(actor, case_id, with_parts=True)
     context = _case_page(actor, case, participants)
     status_form = StatusForm()
     _fill_status(status_form, case)

@@ -25,21 +25,24 @@ def region_choices(actor: Actor) -> list[tuple[str, str]]:
     return [(r.code, r.name) for r in regions(actor)]
 
 
-def _region_agencies(actor: Actor) -> list[Any]:
+def _region_agencies(actor: Actor) -> pickers.Picker:
     """The agencies of the coordinator's regions for the filters, one ``<optgroup>`` per
-    region (agencies.pickers): a hundred or more, in one query of id, name and region."""
-    picker = pickers.agency_picker(actor, show=pickers.ALL, within=sorted(actor.region_ids),
-                                   active_only=False, with_district=False)
-    return picker.choices(blank=None)
+    region (agencies.pickers): a hundred or more, in one query of id, name and region, which
+    also names the regions."""
+    return pickers.agency_picker(actor, show=pickers.ALL, within=sorted(actor.region_ids),
+                                 active_only=False, with_district=False)
 
 
 def fill_filters(form: Any, actor: Actor) -> None:
     """Fill whichever of region, agency, district, service and urgency the form has."""
     blank = [("", _("All"))]
+    picker = _region_agencies(actor) if getattr(form, "agency", None) is not None else None
+    if picker is not None:
+        form.agency.choices = blank + picker.choices(blank=None)
     if getattr(form, "region", None) is not None:
-        form.region.choices = blank + region_choices(actor)
-    if getattr(form, "agency", None) is not None:
-        form.agency.choices = blank + _region_agencies(actor)
+        # The picker read the regions, named in the user's language: no statement of their own.
+        form.region.choices = blank + (list(picker.regions) if picker is not None
+                                       else region_choices(actor))
     if getattr(form, "district", None) is not None:
         districts = db.session.execute(select(District).where(
             District.region_code.in_(sorted(actor.region_ids))).order_by(District.name_en))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
@@ -57,8 +58,16 @@ def review_page() -> str:
     return render_template("coordination/review.html", form=form, review=result,
                            titles=SECTION_TITLES, districts=districts, kept=kept,
                            confirm=f.ConfirmForm(), section=section,
-                           periods=referral_service.deadline_labels(),
+                           extend_labels=_extend_labels(),
                            sections=(section,) if section else review.SECTIONS)
+
+
+def _extend_labels() -> dict[str, str]:
+    """Each urgency's "extend" button, translated once for the page's rows rather than per row;
+    an urgency without a deadline period gets the label without one."""
+    labels = {urgency: _("Confirm: extend by %(period)s", period=period)
+              for urgency, period in referral_service.deadline_labels().items()}
+    return defaultdict(lambda: _("Confirm: extend by %(period)s", period=""), labels)
 
 
 def _referral_page(referral_id: int, form: Any, kind: str, title: str) -> str:
