@@ -6,8 +6,8 @@ one of their own, though each is a row or two hanging off the case. A domain reg
 statement ``open_case_page`` runs, under the same condition as the case's people: only an actor
 who reads every category of the case (its owner, the region's coordinators) gets it, and the
 scope rules apply to the joined tables as to every statement. What was read is held for the
-rest of the request; for anyone else nothing is held, and the domain reads its part itself as
-before (``held`` answers ``MISSING``).
+rest of the request, for that actor and case; for anyone else nothing is held, and the domain
+reads its part itself as before (``held`` answers ``MISSING``).
 """
 
 from __future__ import annotations
@@ -36,15 +36,16 @@ def extend(actor: Actor, statement: Select[Any], whole: ColumnElement[bool]
     return statement, readers
 
 
-def keep(case_id: int, readers: dict[str, Any], rows: Sequence[Any]) -> None:
+def keep(actor: Actor, case_id: int, readers: dict[str, Any], rows: Sequence[Any]) -> None:
     """Hold each part's value, read from ``rows``, for the rest of the request."""
     if has_request_context():
         held_now = g.setdefault("case_page_reads", {})
-        held_now[case_id] = {name: read(rows) for name, read in readers.items()}
+        held_now[(actor, case_id)] = {name: read(rows) for name, read in readers.items()}
 
 
-def held(case_id: int, name: str) -> Any:
-    """The part read with the case page's statement in this request, else ``MISSING``."""
+def held(actor: Actor, case_id: int, name: str) -> Any:
+    """The part read for ``actor`` with the case page's statement in this request, else
+    ``MISSING`` (another actor in the same request reads it afresh, under their own scope)."""
     if not has_request_context():
         return MISSING
-    return g.get("case_page_reads", {}).get(case_id, {}).get(name, MISSING)
+    return g.get("case_page_reads", {}).get((actor, case_id), {}).get(name, MISSING)

@@ -236,7 +236,7 @@ def active_hold(case_id: int) -> LegalHold | None:
 
 @scoped
 def case_hold(actor: Actor, case_id: int) -> LegalHold | None:
-    joined = page_reads.held(case_id, PAGE_PART)
+    joined = page_reads.held(actor, case_id, PAGE_PART)
     return active_hold(case_id) if joined is page_reads.MISSING else joined
 
 

@@ -46,7 +46,7 @@ def case_safety(actor: Actor, case: Case) -> CaseSafety:
     """One statement for the whole of it, however many survivors the case has: the case page
     stays within its budget of statements. None at all when the case page's own statement
     read it (``_joined_into_case_page``)."""
-    joined = page_reads.held(case.id, PAGE_PART)
+    joined = page_reads.held(actor, case.id, PAGE_PART)
     if joined is not page_reads.MISSING:
         return cast(CaseSafety, joined)
     categories = visible_categories(actor, case)

@@ -104,8 +104,14 @@ def test_nothing_is_held_for_an_agency_the_case_is_shared_with(app, world, clien
     db.session.commit()
     with app.test_request_context(f"/cases/{case.id}"):
         cases.open_case_page(reader, case.id, with_parts=True)
-        assert page_reads.held(case.id, status.PAGE_PART) is page_reads.MISSING
-        assert page_reads.held(case.id, retention.PAGE_PART) is page_reads.MISSING
+        assert page_reads.held(reader, case.id, status.PAGE_PART) is page_reads.MISSING
+        assert page_reads.held(reader, case.id, retention.PAGE_PART) is page_reads.MISSING
+    owner = actor(world["officer"])
+    with app.test_request_context(f"/cases/{case.id}"):
+        cases.open_case_page(owner, case.id, with_parts=True)
+        assert page_reads.held(owner, case.id, status.PAGE_PART) is not page_reads.MISSING
+        # What the owner's statement read is never handed to another actor of the request.
+        assert page_reads.held(reader, case.id, status.PAGE_PART) is page_reads.MISSING
     db.session.rollback()
     login(client, world["crisis"])
     html = client.get(f"/cases/{case.id}").get_data(as_text=True)

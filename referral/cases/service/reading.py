@@ -117,7 +117,7 @@ def open_case_page(actor: Actor, case_id: int, *, with_parts: bool = False
     case = _checked(actor, case_id, rows[0][0] if rows else None)
     audit.record("case.view", object_type="case", object_id=case.id)
     if reads_every_category(actor, case):
-        page_reads.keep(case.id, readers, rows)
+        page_reads.keep(actor, case.id, readers, rows)
         return case, _in_page_order([row[1] for row in rows if row[1] is not None])
     if "identity_contact" not in visible_categories(actor, case):
         return case, []
