@@ -131,12 +131,13 @@ def fresh() -> None:
 
 
 @contextmanager
-def recorded_statements() -> Iterator[list[str]]:
-    """The SQL statements sent while the block runs (for statement-count tests)."""
-    found: list[str] = []
+def recorded_statements(*, parameters: bool = False) -> Iterator[list[Any]]:
+    """The SQL statements sent while the block runs (for statement-count tests); with
+    ``parameters``, each as (sql, its parameters), to explain it as it was sent."""
+    found: list[Any] = []
 
-    def record(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        found.append(sql)
+    def record(_conn: Any, _cursor: Any, sql: str, params: Any, *_args: Any) -> None:
+        found.append((sql, params) if parameters else sql)
 
     engine = db.engine
     event.listen(engine, "before_cursor_execute", record)

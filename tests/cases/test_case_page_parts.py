@@ -5,8 +5,6 @@ statements give; anyone who does not read every category gets the sections as be
 
 from __future__ import annotations
 
-from sqlalchemy import event
-
 from referral.access.scope import acting_as
 from referral.cases import page_reads
 from referral.cases import service as cases
@@ -14,7 +12,7 @@ from referral.extensions import db
 from referral.referrals.service import answering
 from referral.retention import service as retention
 from referral.safety import status
-from tests.fixtures import actor, fresh, login
+from tests.fixtures import actor, fresh, login, recorded_statements
 from tests.referrals.factories import send
 from tests.safety.factories import overdue_case
 
@@ -29,22 +27,13 @@ def _held_case(world):
     return case, members
 
 
-def _statements(app, client, url: str) -> tuple[str, list[str]]:
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        if statement.lstrip().split(" ", 1)[0].upper() in WRITES_AND_READS:
-            seen.append(" ".join(statement.split()))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+def _statements(client, url: str) -> tuple[str, list[str]]:
+    with recorded_statements() as sent:
         page = client.get(url)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert page.status_code == 200
-    return page.get_data(as_text=True), seen
+    seen = [" ".join(s.split()) for s in sent]
+    return page.get_data(as_text=True), [
+        s for s in seen if s.split(" ", 1)[0].upper() in WRITES_AND_READS]
 
 
 def test_whole_readers_get_the_page_in_ten_statements_with_plan_due_and_hold(app, world,
@@ -53,7 +42,7 @@ def test_whole_readers_get_the_page_in_ten_statements_with_plan_due_and_hold(app
     for who, sees_hold in (("officer", False), ("manager", True), ("coordinator", True)):
         login(client, world[who])
         client.get("/")  # the first page after login records the session's use
-        html, statements = _statements(app, client, f"/cases/{case.id}")
+        html, statements = _statements(client, f"/cases/{case.id}")
         # The audit of the view is one statement on PostgreSQL, an insert and an update here.
         audit = [s for s in statements if "audit_events" in s or "audit_chain_head" in s]
         assert audit, who

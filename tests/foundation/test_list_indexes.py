@@ -7,30 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from referral.extensions import db
-from tests.fixtures import login
+from tests.fixtures import login, recorded_statements
 from tests.foundation.factories import make_case
 
 pytestmark = pytest.mark.postgres
 
 
-def _sent(app: Any, client: Any, url: str, *words: str) -> tuple[str, Any]:
+def _sent(client: Any, url: str, *words: str) -> tuple[str, Any]:
     """The first statement the page sends that contains every one of ``words``."""
-    found: list[tuple[str, Any]] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
-        if all(word in statement for word in words):
-            found.append((statement, parameters))
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(parameters=True) as sent:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    found = [(sql, params) for sql, params in sent if all(word in sql for word in words)]
     assert found, f"{url} sent no statement with {words}"
     return found[0]
 
@@ -44,7 +33,7 @@ def _plan(app: Any, statement: str, parameters: Any) -> str:
 
 def test_the_notification_list_reads_a_users_newest_from_one_index(app, world, client):
     login(client, world["officer"])
-    plan = _plan(app, *_sent(app, client, "/notifications", "FROM notifications",
+    plan = _plan(app, *_sent(client, "/notifications", "FROM notifications",
                              "ORDER BY notifications.id DESC"))
     assert "ix_notifications_user_newest" in plan, plan
 
@@ -54,6 +43,6 @@ def test_the_high_risk_panel_reads_the_agencys_open_high_risk_cases(app, world, 
         make_case(world["police"], world["officer"]).risk_level = "high"
     db.session.commit()
     login(client, world["officer"])
-    plan = _plan(app, *_sent(app, client, "/", "FROM cases", "count(*) OVER",
+    plan = _plan(app, *_sent(client, "/", "FROM cases", "count(*) OVER",
                              "cases.risk_level ="))
     assert "ix_cases_owner_high_risk_open" in plan, plan
