@@ -10,10 +10,17 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from flask import Blueprint, Flask, current_app, render_template, render_template_string
+from flask_login import login_required
 from jinja2 import Template
 from sqlalchemy import event
 
+from referral.access.scope import current_actor
+from referral.audit import service as audit
+from referral.extensions import db
+
 FLOOR_TEMPLATE = "<!doctype html><title>{{ title }}</title><p>{{ title }}</p>"
+# The application's page frame (header, navigation, bell, footer) around nothing.
+FRAME_TEMPLATE = '{% extends "base.html" %}{% block content %}{% endblock %}'
 SECRET = "bench-secret-key-not-for-production-0123456789"  # noqa: S105
 
 
@@ -24,19 +31,60 @@ def floor_blueprint() -> Blueprint:
     Jinja loader keeps them); ``/_bench/floor-uncompiled`` compiles it on every request, which
     made the old floor about half as fast and every page's share of it look twice as good."""
     bp = Blueprint("bench_floor", __name__)
-    compiled: list[Template] = []
 
     @bp.get("/_bench/floor")
     def floor() -> str:
-        if not compiled:
-            compiled.append(current_app.jinja_env.from_string(FLOOR_TEMPLATE))
-        return render_template(compiled[0], title="floor")
+        return render_template(_compiled(FLOOR_TEMPLATE), title="floor")
 
     @bp.get("/_bench/floor-uncompiled")
     def floor_uncompiled() -> str:
         return render_template_string(FLOOR_TEMPLATE, title="floor")
 
+    ladder_routes(bp)
     return bp
+
+
+_COMPILED: dict[str, Template] = {}
+
+
+def _compiled(source: str) -> Template:
+    """A template compiled on first use in this process and kept, as the Jinja loader keeps
+    every page's."""
+    if source not in _COMPILED:
+        _COMPILED[source] = current_app.jinja_env.from_string(source)
+    return _COMPILED[source]
+
+
+def ladder_routes(bp: Blueprint) -> None:
+    """The floor ladder: what every logged-in, audited page must do before it reads anything.
+
+    Each rung adds one duty the rules fix for every page: the session and its user (Flask-Login,
+    the session row, the actor's scope); one audit row written and committed in the request's
+    transaction (every read of a case is audited there); then the application's page frame. A
+    page that does all of this and more cannot be served faster than the rung below it, so
+    the rungs show how much of a page's share of the floor is left for its own work."""
+
+    @bp.get("/_bench/floor-session")
+    @login_required
+    def floor_session() -> str:
+        current_actor()
+        return render_template(_compiled(FLOOR_TEMPLATE), title="floor")
+
+    @bp.get("/_bench/floor-audited")
+    @login_required
+    def floor_audited() -> str:
+        current_actor()
+        audit.record("bench.floor", object_type="bench")
+        db.session.commit()
+        return render_template(_compiled(FLOOR_TEMPLATE), title="floor")
+
+    @bp.get("/_bench/floor-framed")
+    @login_required
+    def floor_framed() -> str:
+        current_actor()
+        audit.record("bench.floor", object_type="bench")
+        db.session.commit()
+        return render_template(_compiled(FRAME_TEMPLATE))
 
 
 class Meter:

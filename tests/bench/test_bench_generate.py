@@ -115,3 +115,34 @@ def test_risk_assessments_carry_the_version_and_the_level_their_answers_give(
         outcome = risk.evaluate(inst, given, limits)
         assert (outcome.level, outcome.yes, version) == (level, score, risk.CURRENT_VERSION)
         assert json.loads(explanation)["rules"] == list(outcome.rules)
+
+
+def test_the_floor_ladder_serves_a_generated_user_and_audits_its_rungs(
+        generated: tuple[Path, dict]) -> None:
+    """The benchmark's floor ladder (bench/harness.py) does each rung's duty for real: the
+    session's user, an audit row committed in the request, the application's page frame."""
+    from bench.generate import PASSWORD
+    from bench.harness import csrf_token, make_bench_app
+
+    path, _result = generated
+    db = sqlite3.connect(path)
+    (email,) = db.execute("SELECT email FROM users WHERE role = 'officer' "
+                          "ORDER BY id LIMIT 1").fetchone()
+    app = make_bench_app(f"sqlite:///{path}")
+    client = app.test_client()
+    assert client.get("/_bench/floor-session").status_code == 302  # logged out: to the login
+    page = client.get("/login").get_data(as_text=True)
+    assert client.post("/login", data={"email": email, "password": PASSWORD,
+                                       "csrf_token": csrf_token(page)}).status_code == 302
+
+    def audited() -> int:
+        return db.execute("SELECT count(*) FROM audit_events WHERE action = 'bench.floor'"
+                          ).fetchone()[0]
+
+    before = audited()
+    session_rung = client.get("/_bench/floor-session")
+    assert session_rung.status_code == 200 and audited() == before
+    assert client.get("/_bench/floor-audited").status_code == 200 and audited() == before + 1
+    framed = client.get("/_bench/floor-framed").get_data(as_text=True)
+    assert audited() == before + 2
+    assert "<nav" in framed and "<nav" not in session_rung.get_data(as_text=True)

@@ -45,3 +45,36 @@ def test_the_report_judges_each_page_by_its_share_and_errors():
     assert "0.340 (0.300, 0.340, 0.400)" in rows["referral inbox"]
     assert rows["case page"].endswith("| **no** |")  # 0.19 < 1/5
     assert rows["coverage"].endswith("| **no** |")  # errors: not met whatever the share
+
+
+def test_the_floor_ladder_is_reported_without_a_target():
+    floor = _run(1000)
+    ladder = [{"name": name, "role": "officer", "shares": [0.4], "share": 0.4, "floor": floor,
+               "page": _run(400), "target": t.target_share(name)} for name, _path in t.LADDER]
+    lines = t.render({"floor": floor, "floor_uncompiled": _run(500), "pages": ladder,
+                      "seconds": 10, "connections": 4, "rounds": 1}, _ok)
+    rows = [line for line in lines if line.startswith("| floor + ")]
+    assert len(rows) == len(t.LADDER) == 3
+    assert all(row.endswith("| 0 | — |") and "| 0.400 (0.400) | — |" in row for row in rows)
+
+
+def test_cpu_of_a_process_that_ended_is_counted_through_its_parent():
+    """A PostgreSQL backend that ends during a run must not take its CPU out of the figure
+    (a run once reported −0.18 ms of PostgreSQL CPU per request)."""
+    import subprocess
+    import sys
+
+    burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, sys, time\n"
+        f"subprocess.run([sys.executable, '-c', {burn!r}])\n"
+        "print('reaped', flush=True)\ntime.sleep(30)")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout.readline().strip() == "reaped"
+        alone = t._cpu_seconds([parent.pid])
+        with_reaped = t._cpu_seconds([parent.pid], reaped=True)
+        assert with_reaped - alone >= 0.25
+        assert t._cpu_seconds([parent.pid, 2 ** 22 + 7], reaped=True) == with_reaped  # gone
+    finally:
+        parent.kill()
+        parent.wait()
