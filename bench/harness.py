@@ -44,15 +44,13 @@ def floor_blueprint() -> Blueprint:
     return bp
 
 
-_COMPILED: dict[str, Template] = {}
-
-
 def _compiled(source: str) -> Template:
-    """A template compiled on first use in this process and kept, as the Jinja loader keeps
-    every page's."""
-    if source not in _COMPILED:
-        _COMPILED[source] = current_app.jinja_env.from_string(source)
-    return _COMPILED[source]
+    """A template compiled on first use and kept with its app, as the Jinja loader keeps every
+    page's (with the app: a template is bound to the environment that compiled it)."""
+    kept = current_app.extensions.setdefault("bench_templates", {})
+    if source not in kept:
+        kept[source] = current_app.jinja_env.from_string(source)
+    return kept[source]
 
 
 def ladder_routes(bp: Blueprint) -> None:

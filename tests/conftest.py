@@ -211,7 +211,7 @@ def _engine(url: str) -> Any:
 
 
 def _empty_postgres(url: str) -> None:
-    """Empty what a test wrote: DELETE from the tables holding rows, restart every sequence.
+    """Empty what a test wrote: DELETE from the tables holding rows, restart their sequences.
 
     A test writes to a handful of the 60-odd tables, and TRUNCATE of all of them (new files for
     every table and index) cost about a tenth of a second per test. Triggers are
